@@ -1,0 +1,310 @@
+"""The one typed settings object.
+
+Loaded from ``config/default.yaml``, then each file named in ``LOKET_CONFIG``
+(colon separated; ``config/local.yaml`` when present), then ``LOKET_…``
+environment variables: ``LOKET_SIP__PORT=5070`` sets ``sip.port``; values are
+read as YAML scalars, so ``LOKET_SIP__TRANSPORTS='[udp]'`` gives a list.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+CONFIG_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = CONFIG_DIR.parent
+DEFAULT_FILE = CONFIG_DIR / "default.yaml"
+LOCAL_FILE = CONFIG_DIR / "local.yaml"
+ENV_PREFIX = "LOKET_"
+
+Language = Literal["nl", "en"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _project_path(value: Path | None) -> Path | None:
+    """Relative paths in config are relative to the project directory."""
+    if value is None or value.is_absolute():
+        return value
+    return PROJECT_DIR / value
+
+
+class SipSettings(_Section):
+    host: str = "0.0.0.0"
+    """Address the SIP listeners bind to."""
+    port: int = Field(5060, ge=1, le=65535)
+    transports: list[Literal["udp", "tcp"]] = Field(default_factory=lambda: ["udp", "tcp"])
+    public_host: str | None = None
+    """Address written into Contact and SDP; default: the address the caller reached us on."""
+    user: str = "helpline"
+    max_calls: int = Field(40, ge=1)
+    user_agent: str = "Loket"
+    ring_ms: int = Field(200, ge=0, le=10_000)
+    """How long to send 180 Ringing before answering."""
+
+    @field_validator("transports")
+    @classmethod
+    def _some_transport(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one of udp, tcp is needed")
+        return value
+
+
+class RtpSettings(_Section):
+    host: str = "0.0.0.0"
+    port_min: int = Field(20000, ge=1024, le=65534)
+    port_max: int = Field(20999, ge=1025, le=65535)
+    codecs: list[Literal["PCMU", "PCMA", "G722"]] = Field(
+        default_factory=lambda: ["PCMU", "PCMA", "G722"]
+    )
+    no_media_timeout_s: float = Field(60.0, gt=0)
+    """A call with no RTP from the caller for this long is ended (dead peer)."""
+
+    @model_validator(mode="after")
+    def _range(self) -> RtpSettings:
+        if self.port_max - self.port_min < 1:
+            raise ValueError("port_max must be above port_min (one even/odd pair per call)")
+        return self
+
+
+class HttpSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+
+
+class RasaSettings(_Section):
+    url: str = "http://127.0.0.1:5005"
+    timeout_s: float = Field(4.0, gt=0, le=60)
+    actions_port: int = Field(5055, ge=1, le=65535)
+    project_dir: Path = PROJECT_DIR / "dialogue" / "rasa"
+
+    _resolve = field_validator("project_dir")(_project_path)
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class SttSettings(_Section):
+    engine: Literal["vosk", "whisper"]
+    model: str
+    """Name of an entry in the model registry (``loket models list``)."""
+
+
+class TtsSettings(_Section):
+    engine: Literal["piper", "espeak"]
+    voice: str
+    """Piper: a model registry entry; espeak: an espeak-ng voice name."""
+    fallback_voice: str
+    """espeak-ng voice used when the Piper voice is missing or fails."""
+    length_scale: float = Field(1.0, gt=0.3, lt=3.0)
+
+
+class LanguageSettings(_Section):
+    stt: SttSettings
+    tts: TtsSettings
+    greeting: str
+    """The AI disclosure spoken on answer, with the ways out."""
+    apology: str
+    """Spoken when a component fails, before the handoff."""
+    handoff: str
+    """Spoken when the call is passed to the queue."""
+    hold_announcement: str
+    """Repeated while the caller waits for an agent."""
+    not_heard: str
+    """Spoken when the caller said nothing we could recognise."""
+    goodbye: str
+
+
+class VoiceSettings(_Section):
+    threads: int = Field(2, ge=1, le=64)
+    """Size of the bounded pool running STT/TTS/VAD engine calls."""
+    vad_threshold: float = Field(0.5, gt=0, lt=1)
+    end_of_turn_ms: int = Field(500, ge=100, le=3000)
+    """Trailing silence that ends the caller's turn."""
+    min_speech_ms: int = Field(200, ge=20, le=2000)
+    max_turn_s: float = Field(20.0, gt=1)
+    barge_in: bool = True
+
+
+class QueueSettings(_Section):
+    hold_announcement_every_s: float = Field(30.0, ge=5)
+    hold_audio: Path | None = None
+    """WAV played while waiting; default: a generated gentle tone pattern."""
+    max_wait_s: float = Field(1800.0, gt=0)
+
+    _resolve = field_validator("hold_audio")(_project_path)
+
+
+class RecordsSettings(_Section):
+    path: Path = PROJECT_DIR / "var" / "records.sqlite"
+    caller_hash_salt: str = "change-me"
+    """Salt for the hashed caller number; set a secret per site."""
+
+    _resolve = field_validator("path")(_project_path)
+
+
+class DtmfSettings(_Section):
+    human: str = "0"
+    english: str = "9"
+
+    @field_validator("human", "english")
+    @classmethod
+    def _digit(cls, value: str) -> str:
+        if value not in set("0123456789*#"):
+            raise ValueError("must be one DTMF key: 0-9, * or #")
+        return value
+
+
+class ModelsSettings(_Section):
+    dir: Path = PROJECT_DIR / "models"
+    fetch_timeout_s: float = Field(60.0, gt=0)
+
+    _resolve = field_validator("dir")(_project_path)
+
+
+class Settings(_Section):
+    sip: SipSettings = SipSettings()
+    rtp: RtpSettings = RtpSettings()
+    http: HttpSettings = HttpSettings()
+    rasa: RasaSettings = RasaSettings()
+    voice: VoiceSettings = VoiceSettings()
+    queue: QueueSettings = QueueSettings()
+    records: RecordsSettings = RecordsSettings()
+    dtmf: DtmfSettings = DtmfSettings()
+    models: ModelsSettings = ModelsSettings()
+    default_language: Language = "nl"
+    languages: dict[Language, LanguageSettings]
+    opening_hours: dict[Language, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _default_language_configured(self) -> Settings:
+        if self.default_language not in self.languages:
+            raise ValueError(
+                f"default_language {self.default_language!r} has no entry under languages"
+            )
+        return self
+
+    @field_validator("sip", mode="after")
+    @classmethod
+    def _public_host(cls, value: SipSettings) -> SipSettings:
+        if value.public_host is not None:
+            try:
+                ipaddress.ip_address(value.public_host)
+            except ValueError as exc:
+                raise ValueError("sip.public_host must be an IP address") from exc
+        return value
+
+
+class ConfigError(Exception):
+    """Invalid configuration; ``str()`` names each bad key and its fix."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def _merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError([f"{path}: file not found (check LOKET_CONFIG)"]) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: not valid YAML: {exc}"]) from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: must hold a mapping of settings at the top level"])
+    return data
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == "LOKET_CONFIG":
+            continue
+        path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return tree
+
+
+def _env_name(loc: tuple[str | int, ...]) -> str:
+    keys: list[str] = []
+    for part in loc:
+        if isinstance(part, int):  # a list item: the variable sets the whole list
+            break
+        keys.append(part.upper())
+    return ENV_PREFIX + "__".join(keys)
+
+
+def _explain(error: ValidationError) -> list[str]:
+    problems = []
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            parent = ".".join(str(p) for p in loc[:-1]) or "the top level"
+            fix = f"remove it, or check its spelling against {parent} in config/default.yaml"
+            problems.append(f"{key}: unknown setting; {fix}")
+            continue
+        if kind == "missing":
+            problems.append(f"{key}: required but missing; add it (see config/default.yaml)")
+            continue
+        got = item.get("input")
+        got_text = "" if isinstance(got, dict) else f" (got {got!r})"
+        problems.append(
+            f"{key}: {item['msg']}{got_text}; fix it in your config file or set {_env_name(loc)}"
+        )
+    return problems
+
+
+def config_files(environ: Mapping[str, str]) -> list[Path]:
+    files = [DEFAULT_FILE]
+    extra = environ.get("LOKET_CONFIG")
+    if extra:
+        files += [Path(p) for p in extra.split(":") if p]
+    elif LOCAL_FILE.exists():
+        files.append(LOCAL_FILE)
+    return files
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings object or raise :class:`ConfigError` naming every bad key."""
+    env = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    for path in config_files(env):
+        data = _merge(data, _read_yaml(path))
+    data = _merge(data, _env_overrides(env))
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc)) from None
