@@ -1,0 +1,564 @@
+"""The SIP user agent server core, sans-IO (in the manner of h11 and aioquic).
+
+Feed it what arrived (:meth:`SipCore.receive`) and the time (:meth:`handle_timers`);
+take out what to send (:meth:`datagrams`) and what happened (:meth:`events`). The
+application answers calls with method calls (:meth:`ring`, :meth:`accept`,
+:meth:`reject`, :meth:`hangup`). Nothing here does I/O or reads a clock, so every
+path — retransmissions, CANCEL races, ACK timeouts — is tested deterministically.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import deque
+from dataclasses import dataclass
+
+from aiosipua import SipRequest, SipResponse
+from aiosipua.headers import parse_via
+
+from telephony.sip import events as ev
+from telephony.sip.dialog import Dialog, DialogState, dialog_from_invite, new_tag
+from telephony.sip.message import (
+    MAGIC_COOKIE,
+    ParsedRequest,
+    SipSyntaxError,
+    build_response,
+    check_request,
+    parse,
+    response_destination,
+    salvage_request,
+)
+from telephony.sip.transaction import ClientTransaction, Peer, ServerTransaction, TxState
+
+log = logging.getLogger(__name__)
+
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"
+KNOWN_METHODS = frozenset(
+    "INVITE ACK CANCEL BYE OPTIONS INFO UPDATE REGISTER PRACK SUBSCRIBE NOTIFY PUBLISH "
+    "MESSAGE REFER".split()
+)
+SUPPORTED_EXTENSIONS = frozenset({"timer", "replaces"})
+_DTMF_RELAY = re.compile(r"^\s*signal\s*=\s*([0-9*#A-Da-d])\s*$", re.IGNORECASE | re.MULTILINE)
+_DTMF_DURATION = re.compile(r"^\s*duration\s*=\s*(\d+)\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class CoreConfig:
+    user_agent: str = "Loket"
+    max_calls: int = 40
+    retry_after_s: int = 30
+
+
+class SipCore:
+    """One UAS: many dialogs, their transactions, and the timers between them."""
+
+    def __init__(self, config: CoreConfig | None = None) -> None:
+        self.config = config or CoreConfig()
+        self.dialogs: dict[str, Dialog] = {}
+        self._server_tx: dict[tuple[str, ...], ServerTransaction] = {}
+        self._client_tx: dict[str, ClientTransaction] = {}
+        self._out: list[tuple[bytes, Peer]] = []
+        self._events: deque[ev.Event] = deque()
+        self.accepting = True
+        """False while shutting down: new INVITEs get 503."""
+
+    # ------------------------------------------------------------------ outputs
+
+    def datagrams(self) -> list[tuple[bytes, Peer]]:
+        out, self._out = self._out, []
+        return out
+
+    def events(self) -> list[ev.Event]:
+        out = list(self._events)
+        self._events.clear()
+        return out
+
+    @property
+    def active_calls(self) -> int:
+        return sum(1 for d in self.dialogs.values() if d.state is not DialogState.TERMINATED)
+
+    def next_timer(self) -> float | None:
+        deadlines = [t for tx in self._server_tx.values() if (t := tx.next_deadline()) is not None]
+        deadlines += [t for tx in self._client_tx.values() if (t := tx.next_deadline()) is not None]
+        return min(deadlines) if deadlines else None
+
+    # ------------------------------------------------------------------ input
+
+    def receive(self, data: bytes, peer: Peer, now: float, local: tuple[str, int]) -> None:
+        """Handle one message; *local* is the address it arrived on (for Contact)."""
+        if not data.strip():
+            return  # keep-alive (RFC 5626 CRLF) or empty datagram
+        try:
+            msg = parse(data)
+        except ValueError as exc:
+            salvaged = salvage_request(data)
+            if salvaged is not None:
+                self._send_stateless(salvaged, peer, 400, reason=f"Bad Request ({exc})"[:120])
+            else:
+                log.info("sip.drop_unparseable", extra={"peer": peer.host, "size": len(data)})
+            return
+        if isinstance(msg, SipResponse):
+            self._on_response(msg, now)
+            return
+        try:
+            request = check_request(msg)
+        except SipSyntaxError as err:
+            if msg.method.upper() != "ACK":  # never answer an ACK (§17.2.1 / §8.2)
+                reason = f"{'Bad Request' if err.status == 400 else ''} ({err.detail})".strip()
+                self._send_stateless(
+                    msg, peer, err.status, reason=reason if err.status == 400 else None
+                )
+            return
+        self._on_request(request, peer, now, local)
+
+    def handle_timers(self, now: float) -> None:
+        for key, stx in list(self._server_tx.items()):
+            deadline = stx.next_deadline()
+            if deadline is None or now < deadline:
+                if stx.state is TxState.TERMINATED:
+                    del self._server_tx[key]
+                continue
+            resend = stx.on_timer(now)
+            if resend is not None:
+                self._out.append((resend, stx.destination))
+            if stx.state is TxState.TERMINATED:
+                del self._server_tx[key]
+                if stx.timed_out:
+                    self._on_ack_timeout(key, now)
+        for branch, ctx in list(self._client_tx.items()):
+            deadline = ctx.next_deadline()
+            if deadline is None:
+                del self._client_tx[branch]
+                continue
+            if now < deadline:
+                continue
+            resend, timed_out = ctx.on_timer(now)
+            if resend is not None:
+                self._out.append((resend, ctx.peer))
+            if timed_out:
+                self._events.append(ev.RequestDone(ctx.call_id, ctx.method, 408))
+            if ctx.state is TxState.TERMINATED:
+                del self._client_tx[branch]
+
+    # ------------------------------------------------------------------ commands
+
+    def ring(self, call_id: str, now: float) -> None:
+        dialog = self._early(call_id)
+        if dialog is not None:
+            self._respond(dialog, dialog.invite, 180, now, with_contact=True)
+
+    def accept(self, call_id: str, sdp: bytes, now: float) -> None:
+        """200 OK with our SDP (an answer, or an offer when the INVITE had none)."""
+        dialog = self._early(call_id)
+        if dialog is None:
+            return
+        dialog.offer_in_ack = not dialog.invite.msg.body
+        dialog.state = DialogState.ACCEPTED
+        self._respond(dialog, dialog.invite, 200, now, with_contact=True, body=sdp)
+
+    def reject(
+        self,
+        call_id: str,
+        status: int,
+        now: float,
+        *,
+        reason: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        dialog = self._early(call_id)
+        if dialog is None:
+            return
+        self._respond(dialog, dialog.invite, status, now, reason=reason, headers=headers)
+        self._terminate(dialog, "gateway", f"rejected {status}")
+
+    def hangup(self, call_id: str, now: float, reason: str = "hangup") -> None:
+        """End the call from our side: BYE if answered, 480 while still ringing."""
+        dialog = self.dialogs.get(call_id)
+        if dialog is None or dialog.state is DialogState.TERMINATED:
+            return
+        if dialog.state is DialogState.EARLY:
+            self.reject(call_id, 480, now, reason="Temporarily Unavailable")
+            return
+        if dialog.state is DialogState.ACCEPTED:
+            dialog.bye_pending = True  # §15: wait for the ACK (or its timeout) first
+            return
+        self._send_bye(dialog, now)
+        self._terminate(dialog, "gateway", reason)
+
+    def answer_session(
+        self, event: ev.SessionOffer, status: int, sdp: bytes | None, now: float
+    ) -> None:
+        """Answer a re-INVITE or UPDATE reported as a :class:`SessionOffer`."""
+        dialog = self.dialogs.get(event.call_id)
+        if dialog is None:
+            return
+        dialog.offer_pending = False
+        self._respond(
+            dialog, event.request, status, now, with_contact=status < 300, body=sdp or b""
+        )
+
+    def send_in_dialog(
+        self,
+        call_id: str,
+        method: str,
+        now: float,
+        *,
+        body: bytes = b"",
+        content_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> bool:
+        dialog = self.dialogs.get(call_id)
+        if dialog is None or dialog.state is not DialogState.CONFIRMED:
+            return False
+        self._send_request(
+            dialog, method, now, body=body, content_type=content_type, headers=headers
+        )
+        return True
+
+    # ------------------------------------------------------------------ requests
+
+    def _tx_key(self, request: ParsedRequest, method: str | None = None) -> tuple[str, ...]:
+        method = (method or request.method).upper()
+        via = request.top_via
+        sent_by = f"{via.host}:{via.port or ''}"
+        if request.branch.startswith(MAGIC_COOKIE):
+            return (request.branch, sent_by, method)
+        # RFC 2543 peers: match on the fields §17.2.3 lists for them
+        return ("2543", request.call_id, str(request.cseq.seq), request.from_tag, sent_by, method)
+
+    def _on_request(
+        self, request: ParsedRequest, peer: Peer, now: float, local: tuple[str, int]
+    ) -> None:
+        method = request.method.upper()
+        if method == "ACK":
+            self._on_ack(request, now)
+            return
+        key = self._tx_key(request)
+        existing = self._server_tx.get(key)
+        if existing is not None:
+            resend = existing.on_retransmission()
+            if resend is not None:
+                self._out.append((resend, existing.destination))
+            return
+        if method == "CANCEL":
+            self._on_cancel(request, peer, now)
+            return
+        if request.to_tag:
+            self._on_in_dialog(request, peer, now)
+            return
+        self._on_out_of_dialog(request, peer, now, local)
+
+    def _new_server_tx(self, request: ParsedRequest, peer: Peer) -> ServerTransaction:
+        if peer.reliable:
+            destination = peer
+        else:
+            host, port = response_destination(request.top_via, peer.addr)
+            destination = Peer("udp", host, port)
+        key = self._tx_key(request)
+        stx = ServerTransaction(
+            key=key, method=request.method.upper(), peer=peer, destination=destination
+        )
+        self._server_tx[key] = stx
+        return stx
+
+    def _reply(
+        self,
+        request: ParsedRequest,
+        peer: Peer,
+        status: int,
+        now: float,
+        *,
+        to_tag: str | None = None,
+        reason: str | None = None,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+    ) -> None:
+        """Respond through a (new or existing) server transaction."""
+        stx = self._server_tx.get(self._tx_key(request)) or self._new_server_tx(request, peer)
+        hdrs = {"Server": self.config.user_agent}
+        hdrs.update(headers or {})
+        tag = (
+            to_tag
+            if to_tag is not None
+            else (new_tag() if status > 100 and not request.to_tag else None)
+        )
+        resp = build_response(
+            request.msg, status, reason=reason, to_tag=tag, headers=hdrs, body=body
+        )
+        data = bytes(resp)
+        stx.respond(data, status, now)
+        self._out.append((data, stx.destination))
+
+    def _respond(
+        self,
+        dialog: Dialog,
+        request: ParsedRequest,
+        status: int,
+        now: float,
+        *,
+        with_contact: bool = False,
+        reason: str | None = None,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+    ) -> None:
+        hdrs: dict[str, str] = {}
+        if with_contact:
+            hdrs["Contact"] = dialog.contact(dialog.peer.transport)
+            hdrs["Allow"] = ALLOW
+            hdrs["Supported"] = "replaces"
+        hdrs.update(headers or {})
+        self._reply(
+            request,
+            dialog.peer,
+            status,
+            now,
+            to_tag=dialog.local_tag,
+            reason=reason,
+            headers=hdrs,
+            body=body,
+        )
+
+    def _send_stateless(
+        self, msg: SipRequest, peer: Peer, status: int, *, reason: str | None = None
+    ) -> None:
+        """An error response outside any transaction (the request was unusable)."""
+        resp = build_response(
+            msg, status, reason=reason, to_tag=new_tag(), headers={"Server": self.config.user_agent}
+        )
+        if peer.reliable:
+            self._out.append((bytes(resp), peer))
+            return
+        try:
+            host, port = response_destination(parse_via(msg.headers.get("via")[0]), peer.addr)
+        except (ValueError, IndexError):
+            host, port = peer.addr
+        self._out.append((bytes(resp), Peer("udp", host, port)))
+
+    def _on_out_of_dialog(
+        self, request: ParsedRequest, peer: Peer, now: float, local: tuple[str, int]
+    ) -> None:
+        method = request.method.upper()
+        if method == "INVITE":
+            self._on_invite(request, peer, now, local)
+        elif method == "OPTIONS":
+            self._reply(
+                request,
+                peer,
+                200,
+                now,
+                headers={"Allow": ALLOW, "Accept": "application/sdp", "Supported": "replaces"},
+            )
+        elif method in ("BYE", "INFO", "UPDATE", "PRACK", "NOTIFY"):
+            self._reply(request, peer, 481, now)
+        elif method in KNOWN_METHODS:
+            self._reply(request, peer, 405, now, headers={"Allow": ALLOW})
+        else:
+            self._reply(request, peer, 501, now, headers={"Allow": ALLOW})
+
+    def _on_invite(
+        self, request: ParsedRequest, peer: Peer, now: float, local: tuple[str, int]
+    ) -> None:
+        existing = self.dialogs.get(request.call_id)
+        if existing is not None and existing.state is not DialogState.TERMINATED:
+            # Same Call-ID, no To-tag, new branch: a merged or looped request (§8.2.2.2).
+            self._reply(request, peer, 482, now)
+            return
+        unsupported = _unsupported_required(request.msg)
+        if unsupported:
+            self._reply(request, peer, 420, now, headers={"Unsupported": ", ".join(unsupported)})
+            return
+        ctype = (request.msg.content_type or "").split(";")[0].strip().lower()
+        if request.msg.body and ctype != "application/sdp":
+            self._reply(request, peer, 415, now, headers={"Accept": "application/sdp"})
+            return
+        if not self.accepting or self.active_calls >= self.config.max_calls:
+            self._reply(
+                request, peer, 503, now, headers={"Retry-After": str(self.config.retry_after_s)}
+            )
+            return
+        key = self._tx_key(request)
+        dialog = dialog_from_invite(request, peer, key, local[0], local[1])
+        self.dialogs[request.call_id] = dialog
+        stx = self._new_server_tx(request, peer)
+        # 100 Trying at once, so the caller's Timer A stops (§17.2.1)
+        resp = build_response(request.msg, 100, headers={"Server": self.config.user_agent})
+        data = bytes(resp)
+        stx.respond(data, 100, now)
+        self._out.append((data, stx.destination))
+        sdp = request.msg.body or None
+        self._events.append(ev.IncomingCall(request.call_id, request, peer, local, sdp))
+
+    def _on_ack(self, request: ParsedRequest, now: float) -> None:
+        # ACK for a non-2xx final: same branch as the INVITE (§17.2.1)
+        stx = self._server_tx.get(self._tx_key(request, "INVITE"))
+        if stx is not None and stx.state is TxState.COMPLETED:
+            stx.on_ack(now)
+            return
+        dialog = self.dialogs.get(request.call_id)
+        if dialog is None or not dialog.matches(request):
+            return  # stray ACK: never answered
+        for key in (dialog.invite_key, dialog.reinvite_key):
+            tx = self._server_tx.get(key) if key else None
+            if tx is not None and tx.state is TxState.ACCEPTED:
+                tx.on_ack(now)
+        if dialog.state is DialogState.ACCEPTED:
+            dialog.state = DialogState.CONFIRMED
+            answer = request.msg.body if dialog.offer_in_ack else None
+            self._events.append(ev.CallConfirmed(dialog.call_id, answer or None))
+            if dialog.bye_pending:
+                self._send_bye(dialog, now)
+                self._terminate(dialog, "gateway", "hangup")
+
+    def _on_cancel(self, request: ParsedRequest, peer: Peer, now: float) -> None:
+        stx = self._server_tx.get(self._tx_key(request, "INVITE"))
+        dialog = self.dialogs.get(request.call_id)
+        if stx is None or dialog is None or dialog.invite_key != stx.key:
+            self._reply(request, peer, 481, now)
+            return
+        self._reply(request, peer, 200, now, to_tag=dialog.local_tag)
+        if dialog.state is DialogState.EARLY:
+            self._respond(dialog, dialog.invite, 487, now)
+            self._terminate(dialog, "caller", "cancelled")
+            self._events.append(ev.CallCancelled(dialog.call_id))
+
+    def _on_in_dialog(self, request: ParsedRequest, peer: Peer, now: float) -> None:
+        dialog = self.dialogs.get(request.call_id)
+        method = request.method.upper()
+        if dialog is None or dialog.state is DialogState.TERMINATED or not dialog.matches(request):
+            self._reply(request, peer, 481, now)
+            return
+        if request.cseq.seq <= dialog.remote_cseq:
+            self._reply(request, peer, 500, now, reason="Server Internal Error (CSeq out of order)")
+            return
+        dialog.remote_cseq = request.cseq.seq
+        if method == "BYE":
+            self._reply(request, peer, 200, now)
+            self._terminate(dialog, "caller", "bye")
+        elif method in ("INVITE", "UPDATE"):
+            if dialog.offer_pending:
+                # §14.2: an offer while the previous one is unanswered
+                self._reply(request, peer, 500, now, headers={"Retry-After": "1"})
+                return
+            ctype = (request.msg.content_type or "").split(";")[0].strip().lower()
+            if request.msg.body and ctype != "application/sdp":
+                self._reply(request, peer, 415, now, headers={"Accept": "application/sdp"})
+                return
+            self._new_server_tx(request, peer)
+            dialog.offer_pending = True
+            if method == "INVITE":
+                dialog.reinvite_key = self._tx_key(request)
+            self._events.append(ev.SessionOffer(dialog.call_id, request, request.msg.body or None))
+        elif method == "INFO":
+            self._on_info(dialog, request, peer, now)
+        elif method == "OPTIONS":
+            self._reply(
+                request, peer, 200, now, headers={"Allow": ALLOW, "Accept": "application/sdp"}
+            )
+        elif method in KNOWN_METHODS:
+            self._reply(request, peer, 405, now, headers={"Allow": ALLOW})
+        else:
+            self._reply(request, peer, 501, now, headers={"Allow": ALLOW})
+
+    def _on_info(self, dialog: Dialog, request: ParsedRequest, peer: Peer, now: float) -> None:
+        ctype = (request.msg.content_type or "").split(";")[0].strip().lower()
+        body = request.msg.text
+        digit: str | None = None
+        duration = 160
+        if ctype == "application/dtmf-relay":
+            match = _DTMF_RELAY.search(body)
+            if match:
+                digit = match.group(1).upper()
+            dur = _DTMF_DURATION.search(body)
+            if dur:
+                duration = int(dur.group(1))
+        elif ctype == "application/dtmf":
+            text = body.strip()
+            if len(text) == 1 and text.upper() in "0123456789*#ABCD":
+                digit = text.upper()
+        elif request.msg.body:
+            self._reply(request, peer, 415, now, headers={"Accept": "application/dtmf-relay"})
+            return
+        if request.msg.body and digit is None:
+            self._reply(request, peer, 400, now, reason="Bad Request (no DTMF signal in body)")
+            return
+        self._reply(request, peer, 200, now)
+        if digit is not None:
+            self._events.append(ev.Dtmf(dialog.call_id, digit, duration, "info"))
+
+    # ------------------------------------------------------------------ responses
+
+    def _on_response(self, resp: SipResponse, now: float) -> None:
+        vias = resp.via
+        if not vias or not vias[0].branch:
+            return
+        ctx = self._client_tx.get(vias[0].branch)
+        if ctx is None:
+            return  # a retransmitted or unknown response: dropped (§17.1.3)
+        if ctx.on_response(resp.status_code, now):
+            self._events.append(ev.RequestDone(ctx.call_id, ctx.method, resp.status_code))
+
+    # ------------------------------------------------------------------ helpers
+
+    def _early(self, call_id: str) -> Dialog | None:
+        dialog = self.dialogs.get(call_id)
+        if dialog is None or dialog.state is not DialogState.EARLY:
+            return None
+        return dialog
+
+    def _send_request(
+        self,
+        dialog: Dialog,
+        method: str,
+        now: float,
+        *,
+        body: bytes = b"",
+        content_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        req, branch = dialog.build_request(
+            method,
+            user_agent=self.config.user_agent,
+            body=body,
+            content_type=content_type,
+            headers=headers,
+        )
+        data = bytes(req)
+        self._client_tx[branch] = ClientTransaction(
+            branch=branch,
+            method=method,
+            data=data,
+            peer=dialog.peer,
+            call_id=dialog.call_id,
+            started=now,
+        )
+        self._out.append((data, dialog.peer))
+
+    def _send_bye(self, dialog: Dialog, now: float) -> None:
+        self._send_request(dialog, "BYE", now)
+
+    def _terminate(self, dialog: Dialog, by: str, reason: str) -> None:
+        if dialog.state is DialogState.TERMINATED:
+            return
+        dialog.state = DialogState.TERMINATED
+        self._events.append(ev.CallEnded(dialog.call_id, by, reason))
+
+    def _on_ack_timeout(self, key: tuple[str, ...], now: float) -> None:
+        for dialog in self.dialogs.values():
+            if dialog.invite_key == key and dialog.state is DialogState.ACCEPTED:
+                # §13.3.1.4: no ACK for our 2xx — the session is ended with a BYE.
+                dialog.state = DialogState.CONFIRMED
+                self._send_bye(dialog, now)
+                self._terminate(dialog, "timeout", "no ACK")
+                return
+
+    def forget(self, call_id: str) -> None:
+        """Drop a terminated dialog once the application has released the call."""
+        dialog = self.dialogs.get(call_id)
+        if dialog is not None and dialog.state is DialogState.TERMINATED:
+            del self.dialogs[call_id]
+
+
+def _unsupported_required(msg: SipRequest) -> list[str]:
+    required = [r.strip().lower() for r in msg.headers.get("require") if r.strip()]
+    return [r for r in required if r not in SUPPORTED_EXTENSIONS]
