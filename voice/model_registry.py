@@ -500,6 +500,8 @@ class Readiness:
     missing: tuple[str, ...] = ()
     """One message per missing piece, each naming the command that provides it. Not empty
     for a ready language that speaks with espeak-ng because its Piper voice is missing."""
+    missing_models: tuple[str, ...] = ()
+    """Registry names of the missing pieces (for short displays)."""
 
     def summary(self) -> str:
         if self.ready and not self.missing:
@@ -530,6 +532,7 @@ def language_readiness(settings: Settings, lang: Language) -> Readiness:
     conf = settings.languages[lang]
     models_dir = settings.models.dir
     missing: list[str] = []
+    names: list[str] = []
 
     stt_path: Path | None = None
     stt = _entry_for(lang, "stt.model", conf.stt.model, "stt", conf.stt.engine, missing)
@@ -538,6 +541,7 @@ def language_readiness(settings: Settings, lang: Language) -> Readiness:
         stt_path = found.path
         if not found.present:
             missing.append(f"{lang}: speech recognition model {found.message()}")
+            names.append(stt.name)
 
     tts_path: Path | None = None
     piper_problems: list[str] = []
@@ -548,6 +552,7 @@ def language_readiness(settings: Settings, lang: Language) -> Readiness:
             tts_path = found.path
             if not found.present:
                 piper_problems.append(f"{lang}: Piper voice {found.message()}")
+                names.append(voice.name)
         espeak_voice = conf.tts.fallback_voice
     else:
         espeak_voice = conf.tts.voice
@@ -558,9 +563,10 @@ def language_readiness(settings: Settings, lang: Language) -> Readiness:
     missing += piper_problems
     if not espeak.present:
         missing.append(f"{lang}: espeak-ng voice {espeak.message()}")
+        names.append(espeak.entry.name)
 
     ready = stt_path is not None and (tts_path is not None or fallback is not None)
-    return Readiness(lang, ready, stt_path, tts_path, fallback, tuple(missing))
+    return Readiness(lang, ready, stt_path, tts_path, fallback, tuple(missing), tuple(names))
 
 
 def voice_readiness(settings: Settings) -> dict[str, Readiness]:
