@@ -229,7 +229,9 @@ def test_espeak_engine_uses_the_voice_setting(tmp_path: Path) -> None:
     assert en.ready and en.tts_path is None and en.fallback_voice == "en-gb"
 
 
-def test_models_list_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_models_list_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("LOKET_MODELS__DIR", str(tmp_path))
     _place(tmp_path, "vosk-model-small-nl-0.22")
     assert models_cli.main(["list", "--json"]) == 0
@@ -247,7 +249,9 @@ def test_models_list_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
     assert report["languages"]["nl"]["missing_models"] == ["nl_NL-mls-medium"]
 
 
-def test_models_list_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_models_list_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("LOKET_MODELS__DIR", str(tmp_path))
     assert models_cli.main(["list"]) == 0
     text = capsys.readouterr().out
