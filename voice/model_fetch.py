@@ -7,7 +7,7 @@ atomic rename each; an archive is unpacked beside the target and the directory r
 into place), so a model directory is either complete or absent.
 
 Sync (urllib): this runs from ``loket models fetch`` and ``make run``, never on the
-gateway's event loop. A mirror (``--mirror`` / ``models.mirror``) serves
+gateway's event loop. A mirror (``--mirror``; http, https or file URL) serves
 ``<mirror>/<entry name>/<file name>``.
 """
 
@@ -47,7 +47,7 @@ CHUNK = 1 << 16
 STAGING = ".downloads"
 MAX_UNPACKED = 8 << 30
 """Refuse archives that claim to unpack to more than this (a zip bomb or a wrong file)."""
-USER_AGENT = "Loket-models/0.1 (+https://github.com/; python-urllib)"
+USER_AGENT = "Loket-models/0.1 (python-urllib)"
 
 Progress = Callable[[str, int, int], None]
 """Called as (file name, bytes so far, expected total) while downloading."""
@@ -93,13 +93,11 @@ def source_url(entry: ModelEntry, remote: RemoteFile, mirror: str | None) -> str
     return f"{mirror.rstrip('/')}/{entry.name}/{remote.filename}"
 
 
-def _offline_hint(entry: ModelEntry | None, models_dir: Path | None) -> str:
-    if entry is None or models_dir is None:
-        return "offline sites: point --mirror at a local copy"
+def _offline_hint(entry: ModelEntry, models_dir: Path) -> str:
     target = model_dir(entry, models_dir)
     return (
         f"offline sites: copy the files to {target}/ by hand (`loket models list` says "
-        "which), or point --mirror (models.mirror) at a local copy"
+        "which), or point --mirror at a local copy (http:// or file://)"
     )
 
 
@@ -138,8 +136,10 @@ def _open(url: str, start: int, timeout_s: float, hint: str) -> _Response:
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, TimeoutError):
             raise NetworkError(f"{url}: no answer within {timeout_s:g} s; {hint}") from None
-        host = urlsplit(url).netloc or url
-        raise NetworkError(f"cannot reach {host} for {url}: {exc.reason}; {hint}") from None
+        parts = urlsplit(url)
+        if parts.scheme == "file":
+            raise NetworkError(f"{url}: {exc.reason}; {hint}") from None
+        raise NetworkError(f"cannot reach {parts.netloc} for {url}: {exc.reason}; {hint}") from None
     except TimeoutError:
         raise NetworkError(f"{url}: no answer within {timeout_s:g} s; {hint}") from None
     except (OSError, http.client.HTTPException) as exc:

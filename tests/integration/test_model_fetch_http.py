@@ -335,6 +335,20 @@ def test_mirror_serves_name_slash_file(site: Site, tmp_path: Path) -> None:
     assert resolve(entry, tmp_path).present
 
 
+def test_file_mirror_for_offline_sites(tmp_path: Path) -> None:
+    data = _zip(MODEL_FILES)
+    usb = tmp_path / "usb"
+    (usb / "test-model").mkdir(parents=True)
+    (usb / "test-model" / "test-model-0.1.zip").write_bytes(data)
+    entry = _archive_entry(Site(base="http://127.0.0.1:9"), data)  # upstream never asked
+
+    fetch_entry(entry, FetchOptions(tmp_path / "models", mirror=usb.as_uri()))
+    assert resolve(entry, tmp_path / "models").present
+    with pytest.raises(NetworkError, match="No such file"):
+        other = dataclasses.replace(entry, name="absent-model")
+        fetch_entry(other, FetchOptions(tmp_path / "models", mirror=usb.as_uri()))
+
+
 def test_path_traversal_in_zip_is_refused(site: Site, tmp_path: Path) -> None:
     models = tmp_path / "models"
     entry = _archive_entry(site, _zip({**MODEL_FILES, "../../escaped.txt": b"gotcha"}))
