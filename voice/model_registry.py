@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import json
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping
@@ -396,8 +397,18 @@ def _resolve_files(entry: ModelEntry, models_dir: Path) -> Resolution:
     if missing:
         problem = f"incomplete at {target}: {', '.join(missing)} missing"
         return Resolution(entry, None, target, "", problem, provide)
-    origin = "verified download" if (target / PROVENANCE_FILE).is_file() else "copied in"
-    return Resolution(entry, target / entry.engine_path, target, origin)
+    return Resolution(entry, target / entry.engine_path, target, _download_origin(target))
+
+
+def _download_origin(target: Path) -> str:
+    try:
+        record = json.loads((target / PROVENANCE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "copied in"
+    files = record.get("files") if isinstance(record, dict) else None
+    if isinstance(files, list) and all(isinstance(f, dict) and f.get("verified") for f in files):
+        return "verified download"
+    return "download, size-checked only"
 
 
 def _resolve_package(entry: ModelEntry, source: PackageSource) -> Resolution:

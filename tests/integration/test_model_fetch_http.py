@@ -421,7 +421,7 @@ def test_entry_without_checksum_needs_explicit_opt_in(site: Site, tmp_path: Path
     assert site.requests == []  # refused before any download
 
     fetch_entry(entry, FetchOptions(tmp_path, timeout_s=5, allow_unverified=True))
-    assert resolve(entry, tmp_path).present
+    assert resolve(entry, tmp_path).origin == "download, size-checked only"
 
 
 def test_concurrent_fetch_is_refused_not_interleaved(site: Site, tmp_path: Path) -> None:
