@@ -24,6 +24,10 @@ LOCAL_FILE = CONFIG_DIR / "local.yaml"
 ENV_PREFIX = "LOKET_"
 
 Language = Literal["nl", "en"]
+Transport = Literal["udp", "tcp"]
+CodecName = Literal["PCMU", "PCMA", "G722"]
+_TRANSPORTS: list[Transport] = ["udp", "tcp"]
+_CODECS: list[CodecName] = ["PCMU", "PCMA", "G722"]
 
 
 class _Section(BaseModel):
@@ -41,7 +45,7 @@ class SipSettings(_Section):
     host: str = "0.0.0.0"
     """Address the SIP listeners bind to."""
     port: int = Field(5060, ge=1, le=65535)
-    transports: list[Literal["udp", "tcp"]] = Field(default_factory=lambda: ["udp", "tcp"])
+    transports: list[Transport] = Field(default_factory=lambda: list(_TRANSPORTS))
     public_host: str | None = None
     """Address written into Contact and SDP; default: the address the caller reached us on."""
     user: str = "helpline"
@@ -62,9 +66,7 @@ class RtpSettings(_Section):
     host: str = "0.0.0.0"
     port_min: int = Field(20000, ge=1024, le=65534)
     port_max: int = Field(20999, ge=1025, le=65535)
-    codecs: list[Literal["PCMU", "PCMA", "G722"]] = Field(
-        default_factory=lambda: ["PCMU", "PCMA", "G722"]
-    )
+    codecs: list[CodecName] = Field(default_factory=lambda: list(_CODECS))
     no_media_timeout_s: float = Field(60.0, gt=0)
     """A call with no RTP from the caller for this long is ended (dead peer)."""
 
@@ -125,6 +127,8 @@ class LanguageSettings(_Section):
     not_heard: str
     """Spoken when the caller said nothing we could recognise."""
     goodbye: str
+    no_agent: str
+    """Spoken when the maximum wait in the queue has passed."""
 
 
 class VoiceSettings(_Section):
@@ -136,6 +140,10 @@ class VoiceSettings(_Section):
     min_speech_ms: int = Field(200, ge=20, le=2000)
     max_turn_s: float = Field(20.0, gt=1)
     barge_in: bool = True
+    no_input_s: float = Field(8.0, ge=2, le=60)
+    """Silence after the bot finished before the caller is prompted."""
+    no_input_limit: int = Field(3, ge=1, le=10)
+    """Prompts for a silent caller before the call goes to an agent."""
 
 
 class QueueSettings(_Section):
@@ -170,6 +178,9 @@ class DtmfSettings(_Section):
 class ModelsSettings(_Section):
     dir: Path = PROJECT_DIR / "models"
     fetch_timeout_s: float = Field(60.0, gt=0)
+    mirror: str | None = None
+    """Base URL (http, https or file://) serving ``<name>/<file>``: a local mirror for
+    offline sites and tests; ``LOKET_MODELS__MIRROR``."""
 
     _resolve = field_validator("dir")(_project_path)
 

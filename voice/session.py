@@ -1,0 +1,430 @@
+"""The per-call conversation: greet, listen, ask Rasa, speak, hand off — never strand the caller.
+
+Every path that cannot continue the conversation (Rasa down or slow, no voice,
+no recogniser for the language, a silent or misunderstood caller) ends in the
+same place: the caller hears why, and waits in the agent queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from config.settings import LanguageSettings, Settings
+from dialogue.rasa_client import BotTurn, DialogueError, Handoff, intent_message
+from telephony.agent_queue import AgentQueue, Ticket
+from voice.contracts import SttEngine
+from voice.listener import Listener, Utterance
+from voice.speaker import Speaker, Spoken
+from voice.vad import VadConfig
+
+log = logging.getLogger(__name__)
+
+LAST_WORDS_MAX = 25
+
+
+class Media(Protocol):
+    """A call's audio: RTP today, WebRTC tomorrow."""
+
+    on_audio: Callable[[bytes], None] | None
+
+    @property
+    def sample_rate(self) -> int: ...
+
+    def play(self, pcm: bytes) -> asyncio.Future[bool]: ...
+
+    def flush(self) -> int: ...
+
+
+class CallLike(Protocol):
+    call_id: str
+    caller: str
+    channel: str
+    ended: asyncio.Event
+    on_dtmf: Callable[[str], None] | None
+
+    @property
+    def stream(self) -> Media: ...
+
+    def hangup(self, reason: str = ...) -> None: ...
+
+
+class Dialogue(Protocol):
+    async def send(
+        self, sender: str, message: str, *, language: str, channel: str = ...
+    ) -> BotTurn: ...
+
+
+class Recorder(Protocol):
+    def call_started(self, call_id: str, channel: str, caller: str, language: str) -> None: ...
+
+    def update_call(self, call_id: str, **fields: Any) -> None: ...
+
+    def event(self, call_id: str, kind: str, **data: Any) -> None: ...
+
+
+@dataclass
+class VoiceServices:
+    """What every call shares: settings, voices, recognisers, Rasa, records, the queue."""
+
+    settings: Settings
+    speaker: Speaker
+    stt: Callable[[str], SttEngine | None]
+    dialogue: Dialogue
+    records: Recorder
+    queue: AgentQueue
+    hold_audio: Callable[[int], bytes]
+    vad_config: VadConfig = field(default_factory=VadConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    digit: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoInput:
+    pass
+
+
+Input = Utterance | Key | NoInput
+
+
+class CallEnded(Exception):
+    """The caller hung up (or we did): stop the conversation."""
+
+
+class CallSession:
+    def __init__(self, call: CallLike, services: VoiceServices) -> None:
+        self.call = call
+        self.s = services
+        self.settings = services.settings
+        self.language = self.settings.default_language
+        self.inputs: asyncio.Queue[Input] = asyncio.Queue()
+        self.listener = Listener(
+            call.stream.sample_rate,
+            services.vad_config,
+            max_turn_s=self.settings.voice.max_turn_s,
+            on_speech_start=self._on_speech_start,
+            on_utterance=self.inputs.put_nowait,
+        )
+        self.interruptible = True
+        self.speaking = False
+        self.misses = 0
+        self.no_inputs = 0
+        self.topics: list[str] = []
+        self.last_words = ""
+        self.disclosed = False
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def texts(self) -> LanguageSettings:
+        return self.settings.languages[self.language]
+
+    def record(self, kind: str, **data: Any) -> None:
+        try:
+            self.s.records.event(self.call.call_id, kind, **data)
+        except Exception:  # records must never break a call
+            log.exception("records.write_failed", extra={"call_id": self.call.call_id})
+
+    def _on_speech_start(self) -> None:
+        if self.speaking and self.interruptible and self.settings.voice.barge_in:
+            dropped = self.call.stream.flush()
+            if dropped:
+                self.record("barge_in", dropped_ms=dropped * 1000 // self.call.stream.sample_rate)
+
+    def _on_dtmf(self, digit: str) -> None:
+        if self.speaking:
+            # Keys act at once, even during the non-interruptible disclosure.
+            self.call.stream.flush()
+        self.inputs.put_nowait(Key(digit))
+
+    async def _wait(self, *aws: asyncio.Future[Any], timeout: float | None = None) -> bool:  # noqa: ASYNC109
+        """Wait for the first of *aws* unless the call ends first; False on timeout.
+
+        Raises CallEnded when the call is over."""
+        ended = asyncio.ensure_future(self.call.ended.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {*aws, ended}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            ended.cancel()
+        if self.call.ended.is_set():
+            raise CallEnded
+        return bool(done)
+
+    # ------------------------------------------------------------------ the call
+
+    async def run(self) -> None:
+        call = self.call
+        self.s.records.call_started(call.call_id, call.channel, call.caller, self.language)
+        self.record("answered", channel=call.channel, codec_rate=call.stream.sample_rate)
+        call.stream.on_audio = self.listener.feed
+        call.on_dtmf = self._on_dtmf
+        self._use_language(self.language, record=False)
+        self.listener.start()
+        try:
+            await self._converse()
+        except CallEnded:
+            pass
+        finally:
+            await self.listener.stop()
+            call.stream.on_audio = None
+            call.on_dtmf = None
+            self.s.records.update_call(call.call_id, language=self.language)
+
+    async def _converse(self) -> None:
+        spoken = await self.say(self.texts.greeting, interruptible=False)
+        self.disclosed = spoken.complete
+        self.record("disclosure", language=self.language, complete=spoken.complete)
+        if spoken.failed:
+            await self.fail("tts", "no voice for the greeting")
+            return
+        while True:
+            item = await self.next_input()
+            if isinstance(item, Key):
+                done = await self.on_key(item.digit)
+            elif isinstance(item, NoInput):
+                done = await self.on_no_input()
+            else:
+                done = await self.on_utterance(item)
+            if done:
+                return
+
+    async def next_input(self) -> Input:
+        if not self.inputs.empty():
+            return self.inputs.get_nowait()
+        get = asyncio.ensure_future(self.inputs.get())
+        try:
+            got = await self._wait(get, timeout=self.settings.voice.no_input_s)
+        finally:
+            if not get.done():
+                get.cancel()
+        if not got:
+            if self.listener.speaking:  # mid-sentence: wait for it
+                return await self.next_input()
+            return NoInput()
+        return get.result()
+
+    # ------------------------------------------------------------------ inputs
+
+    async def on_utterance(self, utt: Utterance) -> bool:
+        self.no_inputs = 0
+        if not utt.recognized:
+            self.record("caller_spoke", recognized=False, speech_s=round(utt.speech_s, 2))
+            return await self.hand_off_locally(
+                f"no speech recognition for language {self.language}", told=False
+            )
+        self.record(
+            "caller_said",
+            text=utt.text,
+            confidence=utt.confidence,
+            speech_s=round(utt.speech_s, 2),
+            stt_ms=round(utt.stt_s * 1000),
+        )
+        if not utt.text:
+            self.misses += 1
+            if self.misses >= 2:
+                return await self.hand_off_locally("not understood", told=False)
+            await self.say(self.texts.not_heard)
+            return False
+        self.misses = 0
+        self.last_words = " ".join(utt.text.split()[:LAST_WORDS_MAX])
+        return await self.ask(utt.text, heard=utt)
+
+    async def on_key(self, digit: str) -> bool:
+        self.no_inputs = 0
+        self.record("dtmf", digit=digit)
+        dtmf = self.settings.dtmf
+        if digit == dtmf.human:
+            return await self.ask(
+                intent_message("request_human"), fallback_reason="caller pressed 0"
+            )
+        if digit == dtmf.english and "en" in self.settings.languages:
+            self._use_language("en")
+            spoken = await self.say(self.texts.greeting, interruptible=False)
+            self.record("disclosure", language=self.language, complete=spoken.complete)
+            # Rasa learns the language too; its texts are not spoken (the greeting was).
+            return await self.ask(intent_message("set_language", language="en"), speak=False)
+        return await self.ask(intent_message("dtmf", digit=digit))
+
+    async def on_no_input(self) -> bool:
+        self.no_inputs += 1
+        self.record("no_input", count=self.no_inputs)
+        if self.no_inputs >= self.settings.voice.no_input_limit:
+            return await self.hand_off_locally("no input", told=False)
+        return await self.ask(intent_message("no_input"))
+
+    # ------------------------------------------------------------------ dialogue
+
+    async def ask(
+        self,
+        message: str,
+        *,
+        heard: Utterance | None = None,
+        fallback_reason: str | None = None,
+        speak: bool = True,
+    ) -> bool:
+        """Send one turn to Rasa and act on the reply; True when the conversation is over."""
+        asked = time.monotonic()
+        try:
+            turn = await self.s.dialogue.send(
+                self.call.call_id, message, language=self.language, channel=self.call.channel
+            )
+        except DialogueError as exc:
+            log.warning("dialogue.failed", extra={"call_id": self.call.call_id, "error": str(exc)})
+            self.record("error", component="dialogue", detail=str(exc))
+            await self.say(self.texts.apology)
+            return await self.hand_off_locally(
+                fallback_reason or "assistant unavailable", told=False
+            )
+        rasa_s = time.monotonic() - asked
+        if (
+            turn.language
+            and turn.language != self.language
+            and turn.language in self.settings.languages
+        ):
+            self._use_language(turn.language)
+        first_audio: float | None = None
+        if speak:
+            for text in turn.texts:
+                spoken = await self.say(text)
+                self.record("bot_said", text=text, complete=spoken.complete, cached=spoken.cached)
+                if spoken.failed:
+                    await self.fail("tts", "no voice could speak the reply")
+                    return True
+                if first_audio is None:
+                    first_audio = spoken.first_audio_at
+        if heard is not None and first_audio is not None:
+            self.record(
+                "turn",
+                latency_ms=round((first_audio - heard.ended_at) * 1000),
+                endpoint_ms=round((heard.detected_at - heard.ended_at) * 1000),
+                stt_ms=round(heard.stt_s * 1000),
+                rasa_ms=round(rasa_s * 1000),
+            )
+        if turn.handoff is not None:
+            await self.hand_off(turn.handoff, told=bool(turn.texts) and speak)
+            return True
+        if turn.hangup:
+            self.s.records.update_call(self.call.call_id, outcome="answered")
+            self.call.hangup("bot")
+            return True
+        if speak and not turn.texts:
+            self.misses += 1
+            if self.misses >= 2:
+                return await self.hand_off_locally("not understood", told=False)
+            await self.say(self.texts.not_heard)
+        return False
+
+    def _use_language(self, language: str, *, record: bool = True) -> None:
+        self.language = language  # type: ignore[assignment]
+        engine = self.s.stt(language)
+        self.listener.set_recognizer(engine.recognizer() if engine is not None else None)
+        if record:
+            self.record("language", language=language)
+            self.s.records.update_call(self.call.call_id, language=language)
+
+    # ------------------------------------------------------------------ speaking
+
+    async def say(self, text: str, *, interruptible: bool = True) -> Spoken:
+        self.interruptible = interruptible
+        self.speaking = True
+        try:
+            task = asyncio.ensure_future(self.s.speaker.say(self.call.stream, text, self.language))
+            try:
+                await self._wait(task)
+            except CallEnded:
+                task.cancel()
+                raise
+            return task.result()
+        finally:
+            self.speaking = False
+            self.interruptible = True
+
+    # ------------------------------------------------------------------ handoff
+
+    async def fail(self, component: str, detail: str) -> None:
+        """A component broke: tell the caller if we can, then the queue."""
+        self.record("error", component=component, detail=detail)
+        await self.hand_off_locally(f"{component} failure", told=False)
+
+    def local_summary(self, reason: str) -> dict[str, Any]:
+        lang_name = {"nl": "Nederlands", "en": "Engels"}.get(self.language, self.language)
+        spoken = f"Beller spreekt {lang_name}. Reden: {reason}."
+        if self.last_words:
+            spoken += f" Laatste woorden van de beller: {self.last_words}."
+        return {
+            "language": self.language,
+            "reason": reason,
+            "last_words": self.last_words,
+            "topics": self.topics,
+            "spoken": spoken,
+        }
+
+    async def hand_off_locally(self, reason: str, *, told: bool) -> bool:
+        await self.hand_off(
+            Handoff("general", reason, "normal", self.local_summary(reason)), told=told
+        )
+        return True
+
+    async def hand_off(self, handoff: Handoff, *, told: bool) -> None:
+        self.record(
+            "handoff",
+            queue=handoff.queue,
+            reason=handoff.reason,
+            priority=handoff.priority,
+            summary=handoff.summary,
+        )
+        self.s.records.update_call(self.call.call_id, outcome="handoff")
+        if not told:
+            await self.say(self.texts.handoff)
+        ticket = self.s.queue.enqueue(
+            self.call.call_id,
+            queue=handoff.queue,
+            priority=handoff.priority,
+            reason=handoff.reason,
+            language=self.language,
+            summary=handoff.summary,
+        )
+        try:
+            await self.hold(ticket)
+        finally:
+            self.s.queue.leave(ticket)
+
+    async def hold(self, ticket: Ticket) -> None:
+        """Hold audio and announcements until an agent takes the call or the wait is over."""
+        self.listener.paused = True
+        stream = self.call.stream
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        every = self.settings.queue.hold_announcement_every_s
+        next_announcement = started + every
+        music = self.s.hold_audio(stream.sample_rate)
+        self.record("queued", queue=ticket.queue, position=self.s.queue.position(ticket))
+        while True:
+            now = loop.time()
+            if now - started >= self.settings.queue.max_wait_s:
+                self.record("queue_timeout", waited_s=round(now - started))
+                await self.say(self.texts.no_agent, interruptible=False)
+                self.s.records.update_call(self.call.call_id, outcome="no_agent")
+                self.call.hangup("queue timeout")
+                return
+            if now >= next_announcement:
+                stream.flush()
+                await self.say(self.texts.hold_announcement, interruptible=False)
+                next_announcement = loop.time() + every
+            piece = stream.play(music)
+            deadline = min(next_announcement, started + self.settings.queue.max_wait_s)
+            while not piece.done() and loop.time() < deadline:
+                await self._wait(piece, ticket.assigned, timeout=max(0.0, deadline - loop.time()))
+                if ticket.assigned.done() and not ticket.assigned.cancelled():
+                    stream.flush()
+                    self.record("agent_assigned", agent=ticket.assigned.result())
+                    return

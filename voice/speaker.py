@@ -1,0 +1,163 @@
+"""Speaking to a caller: text → TTS (with fallback and a prompt cache) → line rate → media.
+
+Sentences are queued on the media channel as soon as each is synthesized, so the
+first sentence plays while the next is being made. A text spoken before at the
+same rate and voice comes from the cache and starts with no synthesis at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from voice.contracts import TtsEngine
+from voice.resample import resample
+
+log = logging.getLogger(__name__)
+
+
+class Playback(Protocol):
+    """The part of a media channel the speaker needs (RtpStream has it)."""
+
+    @property
+    def sample_rate(self) -> int: ...
+
+    def play(self, pcm: bytes) -> asyncio.Future[bool]: ...
+
+    def flush(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Spoken:
+    """How saying one text went."""
+
+    complete: bool
+    """Every sentence was played to the end (not cut by barge-in or hang-up)."""
+    failed: bool = False
+    """No voice could synthesize it: the caller heard nothing."""
+    first_audio_at: float | None = None
+    """``time.monotonic()`` when the first audio was handed to the channel."""
+    voice: str = ""
+    cached: bool = False
+
+
+class PromptCache:
+    """Rendered audio by (voice, rate, text): memory LRU bounded by bytes."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple[str, int, str], tuple[bytes, ...]] = OrderedDict()
+        self._bytes = 0
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, voice: str, rate: int, text: str) -> tuple[bytes, ...] | None:
+        key = (voice, rate, text)
+        found = self._items.get(key)
+        if found is None:
+            self.misses += 1
+            return None
+        self._items.move_to_end(key)
+        self.hits += 1
+        return found
+
+    def __contains__(self, key: tuple[str, int, str]) -> bool:
+        return key in self._items
+
+    def put(self, voice: str, rate: int, text: str, sentences: Sequence[bytes]) -> None:
+        key = (voice, rate, text)
+        size = sum(len(s) for s in sentences)
+        if size > self.max_bytes:
+            return
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._bytes -= sum(len(s) for s in old)
+        self._items[key] = tuple(sentences)
+        self._bytes += size
+        while self._bytes > self.max_bytes and self._items:
+            _, dropped = self._items.popitem(last=False)
+            self._bytes -= sum(len(s) for s in dropped)
+
+
+VoiceChoice = Callable[[str], Sequence[TtsEngine]]
+"""Language → the voices to try, best first (Piper, then espeak-ng)."""
+
+
+class Speaker:
+    """Shared by all calls: voices per language and the prompt cache."""
+
+    def __init__(self, voices: VoiceChoice, cache: PromptCache | None = None) -> None:
+        self.voices = voices
+        self.cache = cache or PromptCache()
+
+    async def render(self, text: str, language: str, rate: int) -> AsyncIterator[tuple[str, bytes]]:
+        """(voice name, PCM at *rate*) per sentence, trying voices in order.
+
+        A voice that fails mid-text hands the remaining sentences to the next one.
+        Raises RuntimeError when no voice could say anything.
+        """
+        voices = list(self.voices(language))
+        done_sentences = 0
+        for engine in voices:
+            cached = self.cache.get(engine.name, rate, text)
+            if cached is not None and done_sentences == 0:
+                for pcm in cached:
+                    yield engine.name, pcm
+                return
+            rendered: list[bytes] = []
+            try:
+                index = 0
+                async for chunk in engine.synthesize(text):
+                    index += 1
+                    if index <= done_sentences:
+                        continue  # already spoken by a voice that then failed
+                    pcm = chunk.pcm if chunk.rate == rate else resample(chunk.pcm, chunk.rate, rate)
+                    rendered.append(pcm)
+                    done_sentences += 1
+                    yield engine.name, pcm
+            except Exception:
+                log.warning("tts.voice_failed", extra={"voice": engine.name}, exc_info=True)
+                continue
+            if len(rendered) == done_sentences:  # the whole text from this voice
+                self.cache.put(engine.name, rate, text, rendered)
+            return
+        if done_sentences == 0:
+            raise RuntimeError(f"no voice could speak {language!r}")
+
+    async def warm(self, texts: Sequence[str], language: str, rate: int) -> None:
+        """Synthesize fixed prompts ahead of time so they start instantly."""
+        for text in texts:
+            async for _ in self.render(text, language, rate):
+                pass
+
+    async def say(self, channel: Playback, text: str, language: str) -> Spoken:
+        """Speak *text*; returns when it has been played (or cut short)."""
+        rate = channel.sample_rate
+        futures: list[asyncio.Future[bool]] = []
+        first: float | None = None
+        voice = ""
+        cached = (_first_voice(self.voices, language), rate, text) in self.cache
+        try:
+            async for used, pcm in self.render(text, language, rate):
+                voice = used
+                if any(f.done() and not f.result() for f in futures):
+                    break  # cut short while we were synthesizing: stop making more
+                futures.append(channel.play(pcm))
+                if first is None:
+                    first = time.monotonic()
+        except RuntimeError:
+            log.error("tts.no_voice", extra={"language": language})
+            return Spoken(False, failed=True)
+        results = await asyncio.gather(*futures) if futures else []
+        complete = bool(results) and all(results)
+        return Spoken(complete, first_audio_at=first, voice=voice, cached=cached)
+
+
+def _first_voice(voices: VoiceChoice, language: str) -> str:
+    found = voices(language)
+    return found[0].name if found else ""
