@@ -12,6 +12,10 @@ frequency (3.65 kHz at 8 kHz) and rejects what would fold back by far more
 than 16-bit audio can show (measured: a 6 kHz tone at 22.05 kHz comes out of
 the 8 kHz conversion ~87 dB down, at the int16 noise floor).
 
+Samples are resampled as float32 and rounded here: soxr's own int16 output adds
+random dither, which would make the same text give different bytes each time
+(bad for caching and for tests).
+
 Latency: soxr's default constant-rate engine works in DFT blocks, so a stream
 fed 20 ms frames lags its input by up to 114 ms (8 → 16 kHz) or 80 ms
 (22.05 → 8 kHz) — too much for end-of-turn and barge-in budgets. Streams
@@ -30,7 +34,7 @@ from typing import Literal
 import numpy as np
 import soxr
 
-from voice.audio import from_int16, to_int16
+from voice.audio import from_float, to_float32
 from voice.contracts import SAMPLE_WIDTH, AudioChunk
 
 Quality = Literal["QQ", "LQ", "MQ", "HQ", "VHQ"]
@@ -64,7 +68,7 @@ class Resampler:
             None
             if self._passthrough
             else soxr.ResampleStream(
-                in_rate, out_rate, 1, dtype="int16", quality=quality, vr=low_latency
+                in_rate, out_rate, 1, dtype="float32", quality=quality, vr=low_latency
             )
         )
         self._odd = b""  # a byte of a sample split across two process() calls
@@ -80,17 +84,16 @@ class Resampler:
             return pcm
         if not pcm:
             return b""
-        out = self._stream.resample_chunk(to_int16(pcm), last=False)
-        return from_int16(out)
+        return from_float(self._stream.resample_chunk(to_float32(pcm), last=False))
 
     def flush(self) -> bytes:
         """End of stream: the delayed tail. The resampler then starts afresh."""
         self._odd = b""
         if self._stream is None:
             return b""
-        out = self._stream.resample_chunk(np.zeros(0, dtype=np.int16), last=True)
+        out = self._stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
         self._stream.clear()
-        return from_int16(out)
+        return from_float(out)
 
     def reset(self) -> None:
         """Drop buffered input without output (e.g. playback interrupted by barge-in)."""
@@ -108,10 +111,10 @@ def resample(pcm: bytes, in_rate: int, out_rate: int, quality: Quality = DEFAULT
     """Convert a whole s16le mono signal (output length ≈ input × out_rate / in_rate)."""
     if in_rate == out_rate:
         return pcm
-    x = to_int16(pcm)
+    x = to_float32(pcm)
     if x.size == 0:
         return b""
-    return from_int16(soxr.resample(x, in_rate, out_rate, quality=quality))
+    return from_float(soxr.resample(x, in_rate, out_rate, quality=quality))
 
 
 def resample_chunk(chunk: AudioChunk, rate: int, quality: Quality = DEFAULT_QUALITY) -> AudioChunk:

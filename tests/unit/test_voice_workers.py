@@ -1,0 +1,96 @@
+"""The bounded worker pool."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from voice import workers
+
+
+@pytest.fixture(autouse=True)
+def fresh_pool() -> Iterator[None]:
+    workers.shutdown()
+    yield
+    workers.configure(workers.DEFAULT_THREADS)
+
+
+async def test_runs_off_the_event_loop_thread() -> None:
+    def where(x: int) -> tuple[int, str]:
+        return x * 2, threading.current_thread().name
+
+    value, name = await workers.run(where, 21)
+    assert value == 42
+    assert name.startswith("loket-voice") and threading.current_thread().name != name
+
+
+async def test_pool_is_bounded_and_the_loop_stays_responsive() -> None:
+    workers.configure(2)
+    active = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def busy() -> None:
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.05)
+        with lock:
+            active -= 1
+
+    done_before = workers.stats().done
+    jobs = asyncio.gather(*(workers.run(busy) for _ in range(6)))
+    await asyncio.sleep(0.01)
+    # the loop got control back while all 6 jobs are queued or running on 2 threads
+    stats = workers.stats()
+    assert stats.queued + stats.running == 6 and stats.running <= 2
+    await jobs
+    assert peak == 2
+    stats = workers.stats()
+    assert (stats.threads, stats.queued, stats.running) == (2, 0, 0)
+    assert stats.done - done_before == 6
+
+
+async def test_exceptions_propagate() -> None:
+    def fail() -> None:
+        raise KeyError("nope")
+
+    with pytest.raises(KeyError, match="nope"):
+        await workers.run(fail)
+    assert workers.stats().running == 0
+
+
+async def test_cancelled_queued_job_never_runs_and_is_not_counted() -> None:
+    workers.configure(1)
+    release = threading.Event()
+    ran: list[str] = []
+
+    def block() -> None:
+        release.wait(2)
+
+    def record() -> None:
+        ran.append("ran")
+
+    first = asyncio.ensure_future(workers.run(block))
+    await asyncio.sleep(0.02)
+    second = asyncio.ensure_future(workers.run(record))
+    await asyncio.sleep(0.01)
+    second.cancel()
+    await asyncio.sleep(0.01)  # the cancellation reaches the pool's queue
+    release.set()
+    await first
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    await asyncio.sleep(0.01)
+    assert ran == []
+    assert workers.stats().queued == 0
+
+
+def test_configure_rejects_zero() -> None:
+    with pytest.raises(ValueError):
+        workers.configure(0)
