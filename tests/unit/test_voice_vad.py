@@ -139,7 +139,7 @@ async def test_detector_accepts_any_chunk_length_and_scores_off_the_loop() -> No
     scorer = FakeScorer()
     vad = VoiceActivityDetector(VadConfig(min_speech_ms=96, trailing_silence_ms=96), scorer)
     stream = quiet(4) + loud(6) + quiet(5)
-    events = []
+    events: list[object] = []
     probs: list[float] = []
     for i in range(0, len(stream), 640):  # 20 ms RTP frames: windows straddle chunks
         update = await vad.process(stream[i : i + 640])
