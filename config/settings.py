@@ -53,6 +53,8 @@ class SipSettings(_Section):
     user_agent: str = "Loket"
     ring_ms: int = Field(200, ge=0, le=10_000)
     """How long to send 180 Ringing before answering."""
+    shutdown_grace_s: float = Field(15.0, ge=0, le=3600)
+    """On SIGTERM: stop taking calls, let calls in progress go on this long."""
 
     @field_validator("transports")
     @classmethod

@@ -26,6 +26,17 @@ log = logging.getLogger(__name__)
 
 LAST_WORDS_MAX = 25
 
+# What the agent hears (in Dutch, whatever the caller's language) for reasons the
+# gateway itself hands off for; Rasa's handoffs bring their own spoken summary.
+REASONS_NL = {
+    "caller asked for a human": "de beller vroeg om een medewerker",
+    "assistant unavailable": "de digitale assistent was niet beschikbaar",
+    "not understood": "de assistent begreep de beller twee keer niet",
+    "no input": "de beller zei niets",
+    "no speech recognition": "er is geen spraakherkenning voor deze taal",
+    "voice failure": "de spraaksynthese werkte niet",
+}
+
 
 class Media(Protocol):
     """A call's audio: RTP today, WebRTC tomorrow."""
@@ -41,10 +52,13 @@ class Media(Protocol):
 
 
 class CallLike(Protocol):
-    call_id: str
+    id: str
     caller: str
     channel: str
     ended: asyncio.Event
+    ended_by: str | None
+    end_reason: str | None
+    ended_at: float | None
     on_dtmf: Callable[[str], None] | None
 
     @property
@@ -128,9 +142,9 @@ class CallSession:
 
     def record(self, kind: str, **data: Any) -> None:
         try:
-            self.s.records.event(self.call.call_id, kind, **data)
+            self.s.records.event(self.call.id, kind, **data)
         except Exception:  # records must never break a call
-            log.exception("records.write_failed", extra={"call_id": self.call.call_id})
+            log.exception("records.write_failed", extra={"call_id": self.call.id})
 
     def _on_speech_start(self) -> None:
         if self.speaking and self.interruptible and self.settings.voice.barge_in:
@@ -163,7 +177,8 @@ class CallSession:
 
     async def run(self) -> None:
         call = self.call
-        self.s.records.call_started(call.call_id, call.channel, call.caller, self.language)
+        self.s.records.call_started(call.id, call.channel, call.caller, self.language)
+        self.s.records.update_call(call.id, answered_at=time.time())
         self.record("answered", channel=call.channel, codec_rate=call.stream.sample_rate)
         call.stream.on_audio = self.listener.feed
         call.on_dtmf = self._on_dtmf
@@ -177,14 +192,25 @@ class CallSession:
             await self.listener.stop()
             call.stream.on_audio = None
             call.on_dtmf = None
-            self.s.records.update_call(call.call_id, language=self.language)
+            self._record_end()
+
+    def _record_end(self) -> None:
+        call = self.call
+        by = call.ended_by or "gateway"
+        self.record("ended", by=by, reason=call.end_reason or "")
+        try:
+            self.s.records.update_call(
+                call.id, language=self.language, ended_by=by, ended_at=call.ended_at or time.time()
+            )
+        except Exception:
+            log.exception("records.write_failed", extra={"call": call.id})
 
     async def _converse(self) -> None:
         spoken = await self.say(self.texts.greeting, interruptible=False)
         self.disclosed = spoken.complete
         self.record("disclosure", language=self.language, complete=spoken.complete)
         if spoken.failed:
-            await self.fail("tts", "no voice for the greeting")
+            await self.fail("voice", "no voice for the greeting")
             return
         while True:
             item = await self.next_input()
@@ -218,9 +244,7 @@ class CallSession:
         self.no_inputs = 0
         if not utt.recognized:
             self.record("caller_spoke", recognized=False, speech_s=round(utt.speech_s, 2))
-            return await self.hand_off_locally(
-                f"no speech recognition for language {self.language}", told=False
-            )
+            return await self.hand_off_locally("no speech recognition", told=False)
         self.record(
             "caller_said",
             text=utt.text,
@@ -275,10 +299,10 @@ class CallSession:
         asked = time.monotonic()
         try:
             turn = await self.s.dialogue.send(
-                self.call.call_id, message, language=self.language, channel=self.call.channel
+                self.call.id, message, language=self.language, channel=self.call.channel
             )
         except DialogueError as exc:
-            log.warning("dialogue.failed", extra={"call_id": self.call.call_id, "error": str(exc)})
+            log.warning("dialogue.failed", extra={"call_id": self.call.id, "error": str(exc)})
             self.record("error", component="dialogue", detail=str(exc))
             await self.say(self.texts.apology)
             return await self.hand_off_locally(
@@ -297,7 +321,7 @@ class CallSession:
                 spoken = await self.say(text)
                 self.record("bot_said", text=text, complete=spoken.complete, cached=spoken.cached)
                 if spoken.failed:
-                    await self.fail("tts", "no voice could speak the reply")
+                    await self.fail("voice", "no voice could speak the reply")
                     return True
                 if first_audio is None:
                     first_audio = spoken.first_audio_at
@@ -313,7 +337,7 @@ class CallSession:
             await self.hand_off(turn.handoff, told=bool(turn.texts) and speak)
             return True
         if turn.hangup:
-            self.s.records.update_call(self.call.call_id, outcome="answered")
+            self.s.records.update_call(self.call.id, outcome="answered")
             self.call.hangup("bot")
             return True
         if speak and not turn.texts:
@@ -329,7 +353,7 @@ class CallSession:
         self.listener.set_recognizer(engine.recognizer() if engine is not None else None)
         if record:
             self.record("language", language=language)
-            self.s.records.update_call(self.call.call_id, language=language)
+            self.s.records.update_call(self.call.id, language=language)
 
     # ------------------------------------------------------------------ speaking
 
@@ -357,7 +381,7 @@ class CallSession:
 
     def local_summary(self, reason: str) -> dict[str, Any]:
         lang_name = {"nl": "Nederlands", "en": "Engels"}.get(self.language, self.language)
-        spoken = f"Beller spreekt {lang_name}. Reden: {reason}."
+        spoken = f"Beller spreekt {lang_name}. Reden: {REASONS_NL.get(reason, reason)}."
         if self.last_words:
             spoken += f" Laatste woorden van de beller: {self.last_words}."
         return {
@@ -382,11 +406,11 @@ class CallSession:
             priority=handoff.priority,
             summary=handoff.summary,
         )
-        self.s.records.update_call(self.call.call_id, outcome="handoff")
+        self.s.records.update_call(self.call.id, outcome="handoff")
         if not told:
             await self.say(self.texts.handoff)
         ticket = self.s.queue.enqueue(
-            self.call.call_id,
+            self.call.id,
             queue=handoff.queue,
             priority=handoff.priority,
             reason=handoff.reason,
@@ -413,7 +437,7 @@ class CallSession:
             if now - started >= self.settings.queue.max_wait_s:
                 self.record("queue_timeout", waited_s=round(now - started))
                 await self.say(self.texts.no_agent, interruptible=False)
-                self.s.records.update_call(self.call.call_id, outcome="no_agent")
+                self.s.records.update_call(self.call.id, outcome="no_agent")
                 self.call.hangup("queue timeout")
                 return
             if now >= next_announcement:

@@ -104,7 +104,7 @@ class Speaker:
         voices = list(self.voices(language))
         done_sentences = 0
         for engine in voices:
-            cached = self.cache.get(engine.name, rate, text)
+            cached = self.cache.get(_voice_key(engine), rate, text)
             if cached is not None and done_sentences == 0:
                 for pcm in cached:
                     yield engine.name, pcm
@@ -124,7 +124,7 @@ class Speaker:
                 log.warning("tts.voice_failed", extra={"voice": engine.name}, exc_info=True)
                 continue
             if len(rendered) == done_sentences:  # the whole text from this voice
-                self.cache.put(engine.name, rate, text, rendered)
+                self.cache.put(_voice_key(engine), rate, text, rendered)
             return
         if done_sentences == 0:
             raise RuntimeError(f"no voice could speak {language!r}")
@@ -141,7 +141,8 @@ class Speaker:
         futures: list[asyncio.Future[bool]] = []
         first: float | None = None
         voice = ""
-        cached = (_first_voice(self.voices, language), rate, text) in self.cache
+        voices = self.voices(language)
+        cached = bool(voices) and (_voice_key(voices[0]), rate, text) in self.cache
         try:
             async for used, pcm in self.render(text, language, rate):
                 voice = used
@@ -158,6 +159,6 @@ class Speaker:
         return Spoken(complete, first_audio_at=first, voice=voice, cached=cached)
 
 
-def _first_voice(voices: VoiceChoice, language: str) -> str:
-    found = voices(language)
-    return found[0].name if found else ""
+def _voice_key(engine: TtsEngine) -> str:
+    """Engine names alone ("espeak") repeat across languages; the cache must not mix them."""
+    return f"{engine.name}/{engine.language}/{getattr(engine, 'voice', '')}"

@@ -1,0 +1,257 @@
+"""The gateway process: settings → engines → SIP, the voice sessions, Rasa, records, HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from config.settings import Settings
+from dialogue.rasa_client import RasaClient
+from loket.records import Records
+from telephony.agent_queue import InProcessQueue
+from telephony.call import Call
+from telephony.calls import CallManager, TelephonyConfig
+from voice import workers
+from voice.contracts import SttEngine, TtsEngine
+from voice.engines import build_stt, build_tts
+from voice.hold import hold_audio
+from voice.model_registry import Readiness, voice_readiness
+from voice.session import CallSession, VoiceServices
+from voice.speaker import PromptCache, Speaker
+from voice.vad import VadConfig
+
+log = logging.getLogger(__name__)
+
+LINE_RATES = (8000, 16000)  # G.711 and G.722
+
+
+@dataclass
+class Voices:
+    """The loaded engines, per language."""
+
+    stt: dict[str, SttEngine] = field(default_factory=dict)
+    tts: dict[str, list[TtsEngine]] = field(default_factory=dict)
+    readiness: dict[str, Readiness] = field(default_factory=dict)
+    problems: dict[str, list[str]] = field(default_factory=dict)
+
+    def voices(self, language: str) -> Sequence[TtsEngine]:
+        return self.tts.get(language, [])
+
+    def recognizer_engine(self, language: str) -> SttEngine | None:
+        return self.stt.get(language)
+
+
+def load_voices(settings: Settings) -> Voices:
+    """Load every engine that can be had; note what could not (blocking: run in a thread)."""
+    voices = Voices(readiness=voice_readiness(settings))
+    for lang, ready in voices.readiness.items():
+        conf = settings.languages[lang]  # type: ignore[index]
+        problems = list(ready.missing)
+        if ready.stt_path is not None:
+            try:
+                voices.stt[lang] = build_stt(conf.stt.engine, ready.stt_path, lang)
+            except Exception as exc:
+                problems.append(f"{lang}: speech recognition failed to load: {exc}")
+        engines: list[TtsEngine] = []
+        if ready.tts_path is not None:
+            try:
+                engines.append(
+                    build_tts("piper", ready.tts_path, lang, length_scale=conf.tts.length_scale)
+                )
+            except Exception as exc:
+                problems.append(f"{lang}: Piper voice failed to load: {exc}")
+        if ready.fallback_voice is not None:
+            engines.append(build_tts("espeak", ready.fallback_voice, lang))
+        voices.tts[lang] = engines
+        voices.problems[lang] = problems
+    return voices
+
+
+class Gateway:
+    """Everything the gateway process runs, started and stopped together."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.started = time.time()
+        self.voices = Voices()
+        self.records = Records(settings.records.path, settings.records.caller_hash_salt)
+        self.rasa = RasaClient(settings.rasa.url, settings.rasa.timeout_s)
+        self.queue = InProcessQueue()
+        self.speaker = Speaker(self.voices.voices, PromptCache())
+        self._hold: dict[int, bytes] = {}
+        vc = settings.voice
+        self.services = VoiceServices(
+            settings=settings,
+            speaker=self.speaker,
+            stt=self.voices.recognizer_engine,
+            dialogue=self.rasa,
+            records=self.records,
+            queue=self.queue,
+            hold_audio=self._hold_audio,
+            vad_config=VadConfig(
+                threshold=vc.vad_threshold,
+                min_speech_ms=vc.min_speech_ms,
+                trailing_silence_ms=vc.end_of_turn_ms,
+            ),
+        )
+        sip, rtp = settings.sip, settings.rtp
+        self.calls = CallManager(
+            TelephonyConfig(
+                sip_host=sip.host,
+                sip_port=sip.port,
+                transports=list(sip.transports),
+                public_host=sip.public_host,
+                max_calls=sip.max_calls,
+                user_agent=sip.user_agent,
+                ring_ms=sip.ring_ms,
+                rtp_host=rtp.host,
+                rtp_port_min=rtp.port_min,
+                rtp_port_max=rtp.port_max,
+                codecs=list(rtp.codecs),
+                no_media_timeout_s=rtp.no_media_timeout_s,
+            ),
+            self._run_session,
+        )
+        self.sip_ready = False
+        self.voices_loaded = False
+        self._warm_task: asyncio.Task[None] | None = None
+
+    def _hold_audio(self, rate: int) -> bytes:
+        if rate not in self._hold:
+            self._hold[rate] = hold_audio(rate, self.settings.queue.hold_audio)
+        return self._hold[rate]
+
+    async def _run_session(self, call: Call) -> None:
+        await CallSession(call, self.services).run()
+
+    async def start(self) -> None:
+        workers.configure(self.settings.voice.threads)
+        loaded = await workers.run(load_voices, self.settings)
+        self.voices.stt.update(loaded.stt)
+        self.voices.tts.update(loaded.tts)
+        self.voices.readiness = loaded.readiness
+        self.voices.problems = loaded.problems
+        self.voices_loaded = True
+        for lang, problems in loaded.problems.items():
+            for problem in problems:
+                log.warning("voice.missing", extra={"language": lang, "detail": problem})
+        await self.calls.start()
+        self.sip_ready = True
+        self._warm_task = asyncio.get_running_loop().create_task(self._warm_prompts())
+
+    async def _warm_prompts(self) -> None:
+        """Fixed prompts are synthesized once, so they start without waiting for TTS."""
+        for lang, texts in self.settings.languages.items():
+            prompts = [
+                texts.greeting,
+                texts.apology,
+                texts.handoff,
+                texts.hold_announcement,
+                texts.not_heard,
+                texts.no_agent,
+            ]
+            for rate in LINE_RATES:
+                try:
+                    await self.speaker.warm(prompts, lang, rate)
+                except Exception:
+                    log.warning("voice.warm_failed", extra={"language": lang}, exc_info=True)
+
+    async def stop(self, grace_s: float = 0.0) -> None:
+        if grace_s > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(grace_s):
+                    await self.calls.drain()
+        if self._warm_task is not None:
+            self._warm_task.cancel()
+        await self.calls.stop()
+        await self.rasa.close()
+        self.records.close()
+
+    # ------------------------------------------------------------------ health
+
+    async def health(self) -> dict[str, Any]:
+        rasa_status = await self.rasa.status()
+        actions_ok = await _actions_alive(self.settings)
+        languages = {}
+        for lang in self.settings.languages:
+            ready = lang in self.voices.stt and bool(self.voices.tts.get(lang))
+            languages[lang] = {
+                "voice_ready": ready,
+                "stt": lang in self.voices.stt,
+                "tts": [engine.name for engine in self.voices.tts.get(lang, [])],
+                "missing": self.voices.problems.get(lang, []),
+            }
+        components: dict[str, dict[str, Any]] = {
+            "sip": {
+                "ready": self.sip_ready,
+                "port": self.calls.endpoint.port,
+                "transports": self.settings.sip.transports,
+            },
+            "rasa": {
+                "ready": rasa_status is not None and bool(rasa_status.get("model_file")),
+                "url": self.settings.rasa.url,
+                "model": (rasa_status or {}).get("model_file"),
+            },
+            "actions": {"ready": actions_ok},
+            "records": {"ready": True, "path": str(self.records.path)},
+            "voice": {"ready": self.voices_loaded, "languages": languages},
+        }
+        ready_langs = [lang for lang, info in languages.items() if info["voice_ready"]]
+        all_ok = all(bool(c["ready"]) for c in components.values()) and len(ready_langs) == len(
+            languages
+        )
+        return {
+            "status": "ok" if all_ok else "degraded",
+            "voice_ready_languages": ready_langs,
+            "components": components,
+            "calls": {
+                "active": len(self.calls.calls),
+                "total": self.calls.calls_total,
+                "queued": len(self.queue.waiting()),
+            },
+            "uptime_s": round(time.time() - self.started),
+        }
+
+
+async def _actions_alive(settings: Settings) -> bool:
+    host = settings.rasa.url.split("://", 1)[1].split(":", 1)[0].split("/", 1)[0]
+    url = f"http://{host}:{settings.rasa.actions_port}/health"
+    try:
+        async with aiohttp.ClientSession() as http, asyncio.timeout(1.5):
+            async with http.get(url) as resp:
+                return resp.status == 200
+    except (TimeoutError, aiohttp.ClientError, OSError):
+        return False
+
+
+async def serve(settings: Settings) -> None:
+    """Run the gateway until SIGINT/SIGTERM; then stop taking calls and finish (bounded)."""
+    from loket.http import start_http
+
+    gateway = Gateway(settings)
+    await gateway.start()
+    http = await start_http(gateway, settings.http.host, settings.http.port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    sip = settings.sip
+    log.info(
+        "gateway.ready",
+        extra={
+            "sip": f"sip:{sip.user}@{sip.public_host or '<host>'}:{sip.port}",
+            "http": f"http://{settings.http.host}:{settings.http.port}/healthz",
+        },
+    )
+    await stop.wait()
+    log.info("gateway.stopping", extra={"active_calls": len(gateway.calls.calls)})
+    await gateway.stop(grace_s=float(settings.sip.shutdown_grace_s))
+    await http.stop()

@@ -1,0 +1,128 @@
+"""``loket``: run the gateway, check config, manage models, read records, chat with the bot."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from config.settings import ConfigError, Settings, config_files, load_settings
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as err:
+        print(f"loket: {err}", file=sys.stderr)
+        print("Run `loket config check` after fixing it.", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    files = ", ".join(str(p) for p in config_files(os.environ))
+    try:
+        settings = load_settings()
+    except ConfigError as err:
+        print(f"Configuration read from: {files}\n{err}", file=sys.stderr)
+        return 2
+    from voice.model_registry import voice_readiness
+
+    print(f"Configuration OK (read from: {files})")
+    sip = settings.sip
+    print(f"  SIP      sip:{sip.user}@<host>:{sip.port} over {', '.join(sip.transports)}")
+    rtp = settings.rtp
+    print(f"  RTP      ports {rtp.port_min}-{rtp.port_max}, codecs {', '.join(rtp.codecs)}")
+    print(f"  HTTP     http://{settings.http.host}:{settings.http.port}/healthz")
+    print(f"  Rasa     {settings.rasa.url} (actions on port {settings.rasa.actions_port})")
+    print(f"  Records  {settings.records.path}")
+    if settings.records.caller_hash_salt == "change-me":
+        print("  warning: records.caller_hash_salt is the default; set a secret per site")
+    for readiness in voice_readiness(settings).values():
+        print(f"  Voice    {readiness.summary()}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from loket import logs
+    from loket.app import serve
+
+    settings = _settings_or_exit()
+    logs.setup(args.log_level)
+    asyncio.run(serve(settings))
+    return 0
+
+
+def cmd_records(args: argparse.Namespace) -> int:
+    from loket.records import Records
+
+    settings = _settings_or_exit()
+    store = Records(settings.records.path, settings.records.caller_hash_salt)
+    try:
+        if args.call_id:
+            call = store.call(args.call_id)
+            if call is None:
+                print(f"no call {args.call_id!r} in {settings.records.path}", file=sys.stderr)
+                return 1
+            print(
+                json.dumps(
+                    {"call": call, "events": store.events(args.call_id)},
+                    indent=2,
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            for call in store.recent_calls(args.limit):
+                print(json.dumps(call, ensure_ascii=False))
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    from loket.shell import chat
+
+    settings = _settings_or_exit()
+    return asyncio.run(chat(settings, language=args.language))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from loket.models_cli import add_models_parser
+
+    parser = argparse.ArgumentParser(prog="loket", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the gateway (SIP, voice, HTTP)")
+    serve.add_argument("--log-level", default=os.environ.get("LOKET_LOG_LEVEL", "INFO"))
+    serve.set_defaults(func=cmd_serve)
+
+    config = sub.add_parser("config", help="configuration")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    check = config_sub.add_parser("check", help="validate config files and LOKET_* variables")
+    check.set_defaults(func=cmd_config_check)
+
+    add_models_parser(sub)
+
+    records = sub.add_parser("records", help="show call records")
+    records.add_argument("call_id", nargs="?", help="one call with its events")
+    records.add_argument("--limit", type=int, default=20)
+    records.set_defaults(func=cmd_records)
+
+    shell = sub.add_parser(
+        "shell", help="text chat with the assistant through the gateway's client"
+    )
+    shell.add_argument("--language", choices=["nl", "en"], default="nl")
+    shell.set_defaults(func=cmd_shell)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    code = args.func(args)
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()

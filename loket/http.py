@@ -1,0 +1,64 @@
+"""The gateway's HTTP side: health now; the agent desk and the citizen page build on it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+if TYPE_CHECKING:
+    from loket.app import Gateway
+
+
+def create_app(gateway: Gateway) -> FastAPI:
+    app = FastAPI(title="Loket gateway", docs_url=None, redoc_url=None)
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        """Each component's readiness and the languages that can be spoken with.
+
+        200 while the gateway takes calls (even degraded: callers are then sent
+        to a human); 503 when SIP is not listening.
+        """
+        body: dict[str, Any] = await gateway.health()
+        status = 200 if body["components"]["sip"]["ready"] else 503
+        return JSONResponse(body, status_code=status)
+
+    return app
+
+
+class _QuietServer(uvicorn.Server):
+    """The gateway owns SIGINT/SIGTERM (graceful call drain); uvicorn must not take them."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class HttpServer:
+    def __init__(self, server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+        self.server = server
+        self.task = task
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(self.task, 5)
+
+
+async def start_http(gateway: Gateway, host: str, port: int) -> HttpServer:
+    config = uvicorn.Config(
+        create_app(gateway), host=host, port=port, log_level="warning", lifespan="off"
+    )
+    server = _QuietServer(config)
+    task = asyncio.get_running_loop().create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # raises the bind error
+        await asyncio.sleep(0.02)
+    return HttpServer(server, task)

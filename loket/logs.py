@@ -1,0 +1,43 @@
+"""Structured logs: one JSON object per line, the event name as message.
+
+Callers pass fields with ``extra={...}``. Personal data (transcripts, caller
+numbers, SIP Call-IDs, which often hold a host address) is never logged at
+INFO: calls are named by Loket's own random call id, and what was said lives
+only in the records store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, object] = {
+            "ts": round(record.created, 3),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and not key.startswith("_"):
+                out[key] = value
+        if record.exc_info:
+            out["error"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False, default=str)
+
+
+def setup(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("aiosipua", "aiortp", "uvicorn.access", "faster_whisper"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.Formatter.converter = time.gmtime

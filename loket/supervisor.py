@@ -1,0 +1,249 @@
+"""``make run``: start the action server, Rasa and the gateway; keep them up; stop them cleanly.
+
+Each child runs in its own process group, so Ctrl-C reaches only us and we
+choose the order: the gateway first (it stops taking calls and lets calls in
+progress finish), then Rasa and the action server. A child that dies is
+restarted with a growing back-off; while Rasa is down the gateway sends
+callers to the queue, so nobody is stranded meanwhile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from config.settings import PROJECT_DIR, ConfigError, Settings, load_settings
+from telephony.sip.endpoint import route_source_ip
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    cwd: Path
+    ready_url: str
+    ready_key: str | None = None
+    """A JSON key that must be truthy in the ready URL's answer (Rasa: model_file)."""
+    log_path: Path | None = None
+    stop_timeout_s: float = 10.0
+    proc: asyncio.subprocess.Process | None = None
+    restarts: int = 0
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def rasa_bin(venv: Path) -> str:
+    return str(venv / "bin" / "rasa")
+
+
+def children(settings: Settings, rasa_venv: Path, log_dir: Path) -> list[Child]:
+    project = settings.rasa.project_dir
+    port = settings.rasa.url.rsplit(":", 1)[-1].split("/")[0]
+    actions_port = str(settings.rasa.actions_port)
+    return [
+        Child(
+            "actions",
+            [rasa_bin(rasa_venv), "run", "actions", "--actions", "actions", "-p", actions_port],
+            project,
+            f"http://127.0.0.1:{actions_port}/health",
+            log_path=log_dir / "actions.log",
+        ),
+        Child(
+            "rasa",
+            [
+                rasa_bin(rasa_venv),
+                "run",
+                "--enable-api",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                port,
+                "-m",
+                "models",
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+            ],
+            project,
+            f"{settings.rasa.url}/status",
+            ready_key="model_file",
+            log_path=log_dir / "rasa.log",
+        ),
+        Child(
+            "gateway",
+            [sys.executable, "-m", "loket.cli", "serve"],
+            PROJECT_DIR,
+            f"http://{settings.http.host}:{settings.http.port}/healthz",
+            stop_timeout_s=settings.sip.shutdown_grace_s + 10,
+        ),
+    ]
+
+
+async def _is_ready(http: aiohttp.ClientSession, child: Child) -> bool:
+    try:
+        async with asyncio.timeout(2), http.get(child.ready_url) as resp:
+            if resp.status != 200:
+                return False
+            if child.ready_key is None:
+                return True
+            data = await resp.json(content_type=None)
+            return bool(isinstance(data, dict) and data.get(child.ready_key))
+    except (TimeoutError, aiohttp.ClientError, OSError, ValueError):
+        return False
+
+
+class Supervisor:
+    def __init__(self, settings: Settings, kids: list[Child]) -> None:
+        self.settings = settings
+        self.kids = kids
+        self.stopping = False
+
+    async def start(self, child: Child) -> None:
+        log_fd: int | None = None
+        if child.log_path is not None:
+            child.log_path.parent.mkdir(parents=True, exist_ok=True)
+            log_fd = os.open(child.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+        try:
+            child.proc = await asyncio.create_subprocess_exec(
+                *child.argv,
+                cwd=child.cwd,
+                stdout=log_fd,
+                stderr=log_fd,
+                start_new_session=True,
+                env={**os.environ, **child.env},
+            )
+        finally:
+            if log_fd is not None:
+                os.close(log_fd)  # the child has its own copy
+
+    async def wait_ready(self, child: Child, within_s: float) -> bool:
+        deadline = time.monotonic() + within_s
+        async with aiohttp.ClientSession() as http:
+            while time.monotonic() < deadline:
+                if child.proc is not None and child.proc.returncode is not None:
+                    return False
+                if await _is_ready(http, child):
+                    return True
+                await asyncio.sleep(0.5)
+        return False
+
+    async def keep_alive(self, child: Child) -> None:
+        """Restart *child* whenever it exits, until we are stopping."""
+        backoff = 1.0
+        while not self.stopping:
+            assert child.proc is not None
+            started = time.monotonic()
+            code = await child.proc.wait()
+            if self.stopping:
+                return
+            child.restarts += 1
+            where = f" (see {child.log_path})" if child.log_path else ""
+            print(
+                f"loket: {child.name} exited with {code}; restarting in {backoff:.0f} s{where}",
+                flush=True,
+            )
+            await asyncio.sleep(backoff)
+            backoff = 1.0 if time.monotonic() - started > 60 else min(backoff * 2, 30.0)
+            if not self.stopping:
+                await self.start(child)
+
+    async def stop_child(self, child: Child) -> None:
+        proc = child.proc
+        if proc is None or proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), child.stop_timeout_s)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
+
+    async def stop_all(self) -> None:
+        self.stopping = True
+        # gateway first: it drains calls while Rasa still answers them
+        for child in reversed(self.kids):
+            await self.stop_child(child)
+
+
+def banner(settings: Settings) -> str:
+    sip = settings.sip
+    host = sip.public_host or (route_source_ip("192.0.2.1") if sip.host == "0.0.0.0" else sip.host)
+    http = settings.http
+    lines = [
+        "",
+        "Loket is running.",
+        f"  Call:    sip:{sip.user}@{host}:{sip.port}   ({', '.join(sip.transports).upper()})",
+        f"  Health:  http://{http.host}:{http.port}/healthz",
+        f"  Records: loket records   (database {settings.records.path})",
+        "  Stop:    Ctrl-C (calls in progress may finish first)",
+    ]
+    return "\n".join(lines)
+
+
+async def run(settings: Settings, rasa_venv: Path, startup_timeout: float) -> int:
+    log_dir = PROJECT_DIR / "var" / "log"
+    kids = children(settings, rasa_venv, log_dir)
+    sup = Supervisor(settings, kids)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    watchers: list[asyncio.Task[None]] = []
+    try:
+        for child in kids:
+            print(f"loket: starting {child.name} …", flush=True)
+            await sup.start(child)
+        waits = {c.name: asyncio.ensure_future(sup.wait_ready(c, startup_timeout)) for c in kids}
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait([stopped, *waits.values()], return_when=asyncio.FIRST_COMPLETED)
+        while not stop.is_set() and not all(w.done() for w in waits.values()):
+            await asyncio.wait([stopped, *waits.values()], return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set():
+            return 0
+        failed = [name for name, w in waits.items() if not w.result()]
+        for name in failed:
+            child = next(c for c in kids if c.name == name)
+            where = f"; see {child.log_path}" if child.log_path else ""
+            print(f"loket: {name} did not become ready{where}", flush=True)
+        if "gateway" in failed:
+            return 1
+        if failed:
+            print("loket: continuing — callers are sent to an agent while the assistant is down.")
+        print(banner(settings), flush=True)
+        watchers = [loop.create_task(sup.keep_alive(c)) for c in kids]
+        await stop.wait()
+        return 0
+    finally:
+        print("\nloket: stopping (gateway first, then Rasa) …", flush=True)
+        for task in watchers:
+            task.cancel()
+        await sup.stop_all()
+        print("loket: stopped.", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rasa-venv", type=Path, default=PROJECT_DIR / ".venv-rasa")
+    parser.add_argument("--startup-timeout", type=float, default=240.0)
+    args = parser.parse_args()
+    try:
+        settings = load_settings()
+    except ConfigError as err:
+        print(f"loket: {err}\nRun `loket config check` after fixing it.", file=sys.stderr)
+        raise SystemExit(2) from None
+    raise SystemExit(asyncio.run(run(settings, args.rasa_venv, args.startup_timeout)))
+
+
+if __name__ == "__main__":
+    main()
