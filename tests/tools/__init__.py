@@ -1,0 +1,1 @@
+"""Test tools: a real SIP + RTP caller (``sip_caller``) and its CLI (``caller_cli``)."""
