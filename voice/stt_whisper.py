@@ -77,6 +77,7 @@ class WhisperStt:
         language: str = "en",
         *,
         threads: int = 1,
+        num_workers: int = 1,
         audio_ctx_s: float | None = 10.0,
         beam_size: int = 1,
         no_speech_threshold: float = 0.6,
@@ -101,7 +102,7 @@ class WhisperStt:
             device="cpu",
             compute_type="int8",
             cpu_threads=threads,
-            num_workers=1,
+            num_workers=num_workers,
             local_files_only=True,
         )
         self.load_s = time.perf_counter() - started
@@ -111,6 +112,7 @@ class WhisperStt:
         self.language = language
         self.model_path = path
         self.threads = threads
+        self.num_workers = num_workers
         self.audio_ctx_s = audio_ctx_s
         self.beam_size = beam_size
         self.no_speech_threshold = no_speech_threshold

@@ -233,6 +233,7 @@ class VoiceActivityDetector:
         self._model_path = model_path
         self._pending = bytearray()
         self._reset_scorer = False
+        self._generation = 0  # bumped by reset(): results of older windows are dropped
         self._lock = asyncio.Lock()
 
     @property
@@ -245,7 +246,10 @@ class VoiceActivityDetector:
             windows = self._take_windows(pcm)
             if windows is None:
                 return VadUpdate((), (), self.segmenter.windows)
+            generation = self._generation
             probs = await workers.run(self._score, windows)
+            if generation != self._generation:  # reset() while scoring: stale audio
+                return VadUpdate((), (), self.segmenter.windows)
             return self._decide(probs)
 
     def process_sync(self, pcm: bytes) -> VadUpdate:
@@ -259,6 +263,7 @@ class VoiceActivityDetector:
         """A new stream: drop buffered audio, model state and segmentation."""
         self._pending.clear()
         self._reset_scorer = True
+        self._generation += 1
         self.segmenter.reset()
 
     def _take_windows(self, pcm: bytes) -> Float32Array | None:

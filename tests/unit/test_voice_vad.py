@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import numpy as np
@@ -175,3 +176,20 @@ def test_process_sync_matches() -> None:
     update = vad.process_sync(quiet(2) + loud(3))
     assert [type(e) for e in update.events] == [SpeechStart]
     assert vad.in_speech
+
+
+async def test_reset_while_scoring_drops_the_stale_windows() -> None:
+    gate = threading.Event()
+
+    class SlowScorer(FakeScorer):
+        def __call__(self, window: Float32Array) -> float:
+            gate.wait(2)
+            return super().__call__(window)
+
+    vad = VoiceActivityDetector(VadConfig(min_speech_ms=32), SlowScorer())
+    pending = asyncio.ensure_future(vad.process(loud(3)))
+    await asyncio.sleep(0.02)
+    vad.reset()
+    gate.set()
+    update = await pending
+    assert update.events == () and not vad.in_speech and vad.segmenter.windows == 0
