@@ -177,6 +177,7 @@ class SipCaller:
         self.sdp_version = 1
         self.session_id = random_session_id()
         self._media_running = False
+        self._linger: asyncio.TimerHandle | None = None
         self.awaiting_ack_sdp = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self.reinvite_pending: dict[int, asyncio.Task[None]] = {}
@@ -283,7 +284,10 @@ class SipCaller:
         if tracked:
             self.uac.handle_response(resp, addr)  # confirms dialog, parses SDP, sends ACK
         else:  # 200 crossed our CANCEL: ACK it and hang up (RFC 3261 §9.1)
-            self.call.dialog.confirm()
+            to = resp.to_addr
+            if to is not None and to.tag and not self.call.dialog.remote_tag:
+                self.call.dialog.remote_tag = to.tag
+            self.call.dialog.state = DialogState.CONFIRMED  # send_cancel terminated it
             self._ack_2xx(resp)
         self._final.set_result(status)
         self.record("answered", str(status))
@@ -353,10 +357,10 @@ class SipCaller:
         if not self._ended.is_set():
             self._ended.set()
             self.record("ended", self.ended_by or "")
-        self.agent.forget(self) if not self._txns_pending() else None
-
-    def _txns_pending(self) -> bool:
-        return any(not t.final.done() for t in self._txns.values() if not t.invite)
+            # Stay reachable for a while: retransmitted BYEs get their 200 again, late 2xx
+            # get an ACK (the server and client transactions' Timer J / D roles).
+            loop = asyncio.get_running_loop()
+            self._linger = loop.call_later(TIMEOUT, self.agent.forget, self)
 
     # -- waiting ----------------------------------------------------------------------------
 
@@ -415,7 +419,7 @@ class SipCaller:
         reason: str = "local",
     ) -> int | None:
         """BYE (or CANCEL while ringing); returns the BYE's status, None if already over."""
-        if self.ended and self.ended_by != "media":
+        if self.ended:
             return None
         if not self._final.done():
             await self.cancel(timeout)
@@ -435,19 +439,23 @@ class SipCaller:
             self.record("bye_answered", str(resp.status_code))
         finally:
             self.finish(reason)
-            self.agent.forget(self)
         return self.bye_status
 
-    async def close(self) -> None:
-        """Hang up if needed and release everything (sockets, timers)."""
+    async def close(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Hang up if needed, then release everything (sockets, timers, the agent's entry)."""
         try:
             if not self.ended:
-                await self.hangup()
+                await self.hangup(timeout)
+        except TimeoutError:
+            self.record("close_timeout")
         finally:
             for txn in self._txns.values():
                 txn.stop()
-            self._stop_media()
+            for task in self._tasks:
+                task.cancel()
             self.finish(self.ended_by or "local")
+            if self._linger is not None:
+                self._linger.cancel()
             self.agent.forget(self)
             if self._owns_agent:
                 await self.agent.close()
@@ -548,22 +556,17 @@ class SipCaller:
 
         Returns the arrival time of the last loud frame (end of the bot's speech), or None
         if none arrived since ``after`` (default: the answer)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = time.monotonic() + timeout
         base = after if after is not None else (self.event_time("answered") or 0.0)
         while True:
             last = self.media.received.last_loud(base, max_rms)
             quiet_since = last.arrival if last is not None else base
-            remaining = quiet_since + duration - time.monotonic()
-            if remaining <= 0:
+            now = time.monotonic()
+            if now - quiet_since >= duration:
                 return last.arrival if last is not None else None
-            if loop.time() + remaining > deadline + duration:
+            if now >= deadline:
                 raise TimeoutError(f"still hearing audio after {timeout} s")
-            await asyncio.sleep(min(remaining, max(0.0, deadline - loop.time())) + 0.001)
-            if loop.time() > deadline:
-                last = self.media.received.last_loud(base, max_rms)
-                if last is None or time.monotonic() - last.arrival < duration:
-                    raise TimeoutError(f"still hearing audio after {timeout} s")
+            await asyncio.sleep(min(quiet_since + duration - now, deadline - now) + 0.001)
 
     async def ask(
         self,
@@ -602,3 +605,6 @@ def _uri_str(addr: Any) -> str:
     from aiosipua import stringify_uri
 
     return str(stringify_uri(addr.uri))
+
+
+__all__ = ["CallEvent", "CallFailed", "CallerAgent", "SipCaller", "Turn", "dial"]
