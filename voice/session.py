@@ -153,6 +153,7 @@ class CallSession:
                 self.record("barge_in", dropped_ms=dropped * 1000 // self.call.stream.sample_rate)
 
     def _on_dtmf(self, digit: str) -> None:
+        self.record("dtmf", digit=digit)  # as it happens, whatever state the call is in
         if self.speaking:
             # Keys act at once, even during the non-interruptible disclosure.
             self.call.stream.flush()
@@ -264,7 +265,6 @@ class CallSession:
 
     async def on_key(self, digit: str) -> bool:
         self.no_inputs = 0
-        self.record("dtmf", digit=digit)
         dtmf = self.settings.dtmf
         if digit == dtmf.human:
             return await self.ask(
@@ -304,9 +304,8 @@ class CallSession:
         except DialogueError as exc:
             log.warning("dialogue.failed", extra={"call_id": self.call.id, "error": str(exc)})
             self.record("error", component="dialogue", detail=str(exc))
-            await self.say(self.texts.apology)
             return await self.hand_off_locally(
-                fallback_reason or "assistant unavailable", told=False
+                fallback_reason or "assistant unavailable", told=False, apologize=True
             )
         rasa_s = time.monotonic() - asked
         if (
@@ -377,7 +376,7 @@ class CallSession:
     async def fail(self, component: str, detail: str) -> None:
         """A component broke: tell the caller if we can, then the queue."""
         self.record("error", component=component, detail=detail)
-        await self.hand_off_locally(f"{component} failure", told=False)
+        await self.hand_off_locally(f"{component} failure", told=False, apologize=True)
 
     def local_summary(self, reason: str) -> dict[str, Any]:
         lang_name = {"nl": "Nederlands", "en": "Engels"}.get(self.language, self.language)
@@ -392,13 +391,13 @@ class CallSession:
             "spoken": spoken,
         }
 
-    async def hand_off_locally(self, reason: str, *, told: bool) -> bool:
-        await self.hand_off(
-            Handoff("general", reason, "normal", self.local_summary(reason)), told=told
-        )
+    async def hand_off_locally(self, reason: str, *, told: bool, apologize: bool = False) -> bool:
+        handoff = Handoff("general", reason, "normal", self.local_summary(reason))
+        await self.hand_off(handoff, told=told, apologize=apologize)
         return True
 
-    async def hand_off(self, handoff: Handoff, *, told: bool) -> None:
+    async def hand_off(self, handoff: Handoff, *, told: bool, apologize: bool = False) -> None:
+        """Record the decision at once, tell the caller, queue, and hold."""
         self.record(
             "handoff",
             queue=handoff.queue,
@@ -407,6 +406,8 @@ class CallSession:
             summary=handoff.summary,
         )
         self.s.records.update_call(self.call.id, outcome="handoff")
+        if apologize:
+            await self.say(self.texts.apology)
         if not told:
             await self.say(self.texts.handoff)
         ticket = self.s.queue.enqueue(

@@ -93,7 +93,7 @@ class SipCore:
             msg = parse(data)
         except ValueError as exc:
             salvaged = salvage_request(data)
-            if salvaged is not None:
+            if salvaged is not None and salvaged.method.upper() != "ACK":
                 self._send_stateless(salvaged, peer, 400, reason=f"Bad Request ({exc})"[:120])
             else:
                 log.info("sip.drop_unparseable", extra={"peer": peer.host, "size": len(data)})
