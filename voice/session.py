@@ -268,7 +268,7 @@ class CallSession:
         dtmf = self.settings.dtmf
         if digit == dtmf.human:
             return await self.ask(
-                intent_message("request_human"), fallback_reason="caller pressed 0"
+                intent_message("request_human"), fallback_reason="caller asked for a human"
             )
         if digit == dtmf.english and "en" in self.settings.languages:
             self._use_language("en")

@@ -24,7 +24,12 @@ def test_answer_keeps_callers_telephone_event_payload_type() -> None:
     sdp = parse_sdp(answer.decode())
     assert sdp.audio is not None and sdp.audio.port == 20000
     assert sdp.audio.formats == ["0", "96"]
-    assert (plan.codec, plan.dtmf_pt, plan.remote, plan.sample_rate) == ("PCMU", 96, ("127.0.0.1", 6000), 8000)
+    assert (plan.codec, plan.dtmf_pt, plan.remote, plan.sample_rate) == (
+        "PCMU",
+        96,
+        ("127.0.0.1", 6000),
+        8000,
+    )
     assert plan.we_send and plan.we_receive
 
 
@@ -38,7 +43,9 @@ def test_callers_preference_order_wins_and_g722_is_wideband() -> None:
 
 def test_no_common_codec_is_488() -> None:
     with pytest.raises(SdpError) as err:
-        answer_offer(offer("18 3", "a=rtpmap:18 G729/8000\r\n"), ["PCMU", "PCMA"], "10.0.0.1", 20000)
+        answer_offer(
+            offer("18 3", "a=rtpmap:18 G729/8000\r\n"), ["PCMU", "PCMA"], "10.0.0.1", 20000
+        )
     assert err.value.status == 488
 
 
@@ -51,7 +58,10 @@ def test_hold_offer_is_answered_recvonly() -> None:
 
 
 def test_offer_without_audio_is_488() -> None:
-    text = b"v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=video 5000 RTP/AVP 96\r\n"
+    text = (
+        b"v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
+        b"m=video 5000 RTP/AVP 96\r\n"
+    )
     with pytest.raises(SdpError) as err:
         answer_offer(text, ["PCMU"], "10.0.0.1", 20000)
     assert err.value.status == 488
@@ -60,5 +70,7 @@ def test_offer_without_audio_is_488() -> None:
 def test_late_offer_round_trip() -> None:
     ours = make_offer(["PCMU", "PCMA"], "10.0.0.1", 20000)
     assert b"m=audio 20000 RTP/AVP 0 8 101" in ours
-    plan = plan_from_answer(offer("8 101", "a=rtpmap:101 telephone-event/8000\r\n"), ["PCMU", "PCMA"])
+    plan = plan_from_answer(
+        offer("8 101", "a=rtpmap:101 telephone-event/8000\r\n"), ["PCMU", "PCMA"]
+    )
     assert (plan.codec, plan.dtmf_pt) == ("PCMA", 101)

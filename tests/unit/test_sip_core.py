@@ -72,7 +72,7 @@ def answered_call(core: SipCore) -> tuple[ev.IncomingCall, str]:
     call = invite(core)
     core.datagrams()
     core.accept(call.call_id, b"v=0\r\n", 0.1)
-    (ok, _), = responses(core)
+    ((ok, _),) = responses(core)
     to_tag = ok.to_addr.tag if ok.to_addr else None
     assert to_tag
     core.receive(request("ACK", to_tag=to_tag, branch="z9hG4bK-ack"), UDP, 0.2, LOCAL)
@@ -86,10 +86,10 @@ def test_invite_ring_answer_ack_bye() -> None:
     assert call.offer == SDP
     assert statuses(core) == [100]
     core.ring(call.call_id, 0.05)
-    (ringing, peer), = responses(core)
+    ((ringing, peer),) = responses(core)
     assert ringing.status_code == 180 and peer.addr == ("127.0.0.1", 5061)
     core.accept(call.call_id, b"v=0\r\n", 0.1)
-    (ok, _), = responses(core)
+    ((ok, _),) = responses(core)
     assert ok.status_code == 200 and ok.body == b"v=0\r\n"
     assert ok.get_header("contact") == "<sip:127.0.0.1:5060>"
     assert ok.to_addr is not None and ringing.to_addr is not None
@@ -127,7 +127,7 @@ def test_200_is_retransmitted_with_backoff_until_ack() -> None:
     call = invite(core)
     core.datagrams()
     core.accept(call.call_id, b"v=0\r\n", 0.0)
-    (ok, _), = responses(core)
+    ((ok, _),) = responses(core)
     sent_at = []
     now = 0.0
     for step in range(1, 200):
@@ -196,7 +196,7 @@ def test_cancel_for_unknown_invite_gets_481() -> None:
 def test_options_out_of_dialog() -> None:
     core = SipCore()
     core.receive(request("OPTIONS"), UDP, 0.0, LOCAL)
-    (resp, _), = responses(core)
+    ((resp, _),) = responses(core)
     assert resp.status_code == 200
     assert "INVITE" in (resp.get_header("allow") or "")
 
@@ -268,7 +268,9 @@ def test_unsupported_body_type_gets_415() -> None:
 def test_more_than_max_calls_gets_503() -> None:
     core = SipCore(CoreConfig(max_calls=2))
     for i in range(3):
-        core.receive(request("INVITE", call_id=f"c{i}", branch=f"z9hG4bK-{i}", body=SDP), UDP, 0, LOCAL)
+        core.receive(
+            request("INVITE", call_id=f"c{i}", branch=f"z9hG4bK-{i}", body=SDP), UDP, 0, LOCAL
+        )
     assert statuses(core) == [100, 100, 503]
 
 
@@ -283,11 +285,13 @@ def test_merged_invite_gets_482() -> None:
 def test_reinvite_hold_is_offered_to_the_application() -> None:
     core = SipCore()
     call, tag = answered_call(core)
-    core.receive(request("INVITE", cseq=2, to_tag=tag, branch="z9hG4bK-re", body=SDP), UDP, 1, LOCAL)
+    core.receive(
+        request("INVITE", cseq=2, to_tag=tag, branch="z9hG4bK-re", body=SDP), UDP, 1, LOCAL
+    )
     (offer,) = core.events()
     assert isinstance(offer, ev.SessionOffer) and offer.offer == SDP
     core.answer_session(offer, 200, b"v=0\r\n", 1.01)
-    (ok, _), = responses(core)
+    ((ok, _),) = responses(core)
     assert ok.status_code == 200 and ok.cseq is not None and ok.cseq.seq == 2
     core.receive(request("ACK", cseq=2, to_tag=tag, branch="z9hG4bK-ack2"), UDP, 1.1, LOCAL)
     core.handle_timers(5)
@@ -305,7 +309,9 @@ def test_out_of_order_cseq_gets_500() -> None:
 def test_info_dtmf_relay() -> None:
     core = SipCore()
     call, tag = answered_call(core)
-    raw = request("INFO", cseq=2, to_tag=tag, branch="z9hG4bK-i", body=b"Signal=9\r\nDuration=160\r\n")
+    raw = request(
+        "INFO", cseq=2, to_tag=tag, branch="z9hG4bK-i", body=b"Signal=9\r\nDuration=160\r\n"
+    )
     core.receive(raw.replace(b"application/sdp", b"application/dtmf-relay"), UDP, 1, LOCAL)
     assert statuses(core) == [200]
     assert core.events() == [ev.Dtmf(call.call_id, "9", 160, "info")]
@@ -316,7 +322,7 @@ def test_hangup_sends_bye_and_retransmits_until_answered() -> None:
     call, tag = answered_call(core)
     core.datagrams()
     core.hangup(call.call_id, 10.0)
-    (data, peer), = core.datagrams()
+    ((data, peer),) = core.datagrams()
     bye = SipMessage.parse(data)
     assert getattr(bye, "method", "") == "BYE" and peer == UDP
     assert bye.get_header("to") == "<sip:caller@127.0.0.1>;tag=caller-tag"
@@ -337,7 +343,7 @@ def test_hangup_before_ack_waits_for_the_ack() -> None:
     call = invite(core)
     core.datagrams()
     core.accept(call.call_id, b"v=0\r\n", 0.0)
-    (ok, _), = responses(core)
+    ((ok, _),) = responses(core)
     core.hangup(call.call_id, 0.05)
     assert core.datagrams() == []
     assert ok.to_addr is not None
@@ -372,9 +378,11 @@ def test_late_offer_answer_arrives_in_ack() -> None:
     (call,) = core.events()
     assert isinstance(call, ev.IncomingCall) and call.offer is None
     core.accept(call.call_id, b"v=0 offer\r\n", 0.0)
-    (ok, _), = [r for r in responses(core) if r[0].status_code == 200]
+    ((ok, _),) = [r for r in responses(core) if r[0].status_code == 200]
     assert ok.to_addr is not None
-    core.receive(request("ACK", to_tag=ok.to_addr.tag, branch="z9hG4bK-a", body=SDP), UDP, 0.1, LOCAL)
+    core.receive(
+        request("ACK", to_tag=ok.to_addr.tag, branch="z9hG4bK-a", body=SDP), UDP, 0.1, LOCAL
+    )
     assert core.events() == [ev.CallConfirmed(call.call_id, SDP)]
 
 

@@ -118,11 +118,11 @@ class FakeScorer:
         self.resets = 0
         self.windows = 0
 
-    def __call__(self, window: Float32Array) -> float:
-        assert window.shape == (512,) and window.dtype == np.float32
+    def score(self, windows: Float32Array) -> list[float]:
+        assert windows.shape[1:] == (512,) and windows.dtype == np.float32
         self.threads.add(threading.get_ident())
-        self.windows += 1
-        return min(1.0, float(np.mean(np.abs(window))) * 10)
+        self.windows += len(windows)
+        return [min(1.0, float(np.mean(np.abs(w))) * 10) for w in windows]
 
     def reset(self) -> None:
         self.resets += 1
@@ -182,9 +182,9 @@ async def test_reset_while_scoring_drops_the_stale_windows() -> None:
     gate = threading.Event()
 
     class SlowScorer(FakeScorer):
-        def __call__(self, window: Float32Array) -> float:
+        def score(self, windows: Float32Array) -> list[float]:
             gate.wait(2)
-            return super().__call__(window)
+            return super().score(windows)
 
     vad = VoiceActivityDetector(VadConfig(min_speech_ms=32), SlowScorer())
     pending = asyncio.ensure_future(vad.process(loud(3)))

@@ -1,0 +1,403 @@
+"""The per-call conversation logic with fakes for media, engines and Rasa.
+
+These are the session's own decisions (what is said, recorded and handed off
+when); real SIP, Rasa and models are exercised by the integration and e2e tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config.settings import Settings, load_settings
+from dialogue.rasa_client import BotTurn, DialogueError, Handoff
+from loket.records import Records
+from telephony.agent_queue import InProcessQueue
+from voice.contracts import AudioChunk, Recognizer, SttEngine, Transcript
+from voice.listener import Utterance
+from voice.session import CallSession, NoInput, VoiceServices
+from voice.speaker import PromptCache, Speaker
+
+RATE = 8000
+
+
+class FakeStream:
+    """Plays instantly (next loop turn); remembers what was played."""
+
+    sample_rate = RATE
+
+    def __init__(self) -> None:
+        self.on_audio: Callable[[bytes], None] | None = None
+        self.played: list[bytes] = []
+        self.flushes = 0
+        self._pending: list[asyncio.Future[bool]] = []
+        self.hold_time = 0.0
+
+    def play(self, pcm: bytes) -> asyncio.Future[bool]:
+        fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.played.append(pcm)
+        self._pending.append(fut)
+        delay = self.hold_time if len(pcm) > 20000 else 0.0
+        asyncio.get_running_loop().call_later(delay, lambda: fut.done() or fut.set_result(True))
+        return fut
+
+    def flush(self) -> int:
+        self.flushes += 1
+        dropped = 0
+        for fut in self._pending:
+            if not fut.done():
+                fut.set_result(False)
+                dropped += 1
+        return dropped
+
+
+@dataclass(eq=False)
+class FakeCall:
+    id: str = "call-1"
+    caller: str = "+31201234567"
+    channel: str = "sip"
+    stream: FakeStream = field(default_factory=FakeStream)
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    ended_by: str | None = None
+    end_reason: str | None = None
+    ended_at: float | None = None
+    on_dtmf: Callable[[str], None] | None = None
+
+    def hangup(self, reason: str = "bot") -> None:
+        if not self.ended.is_set():
+            self.ended_by, self.end_reason = "gateway", reason
+            self.ended.set()
+
+    def caller_hangs_up(self) -> None:
+        self.ended_by, self.end_reason = "caller", "bye"
+        self.ended.set()
+
+
+class FakeTts:
+    name = "fake"
+    sample_rate = RATE
+
+    def __init__(self, language: str, fail: bool = False) -> None:
+        self.language = language
+        self.fail = fail
+        self.texts: list[str] = []
+
+    async def synthesize(self, text: str) -> AsyncIterator[AudioChunk]:
+        if self.fail:
+            raise RuntimeError("voice broken")
+        self.texts.append(text)
+        yield AudioChunk(b"\x10\x00" * 800, RATE)
+
+
+class FakeRecognizer:
+    async def accept(self, pcm: bytes) -> str:
+        return ""
+
+    async def finish(self) -> Transcript:
+        return Transcript("")
+
+    def close(self) -> None:
+        pass
+
+
+class FakeStt:
+    name = "fake-stt"
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def recognizer(self) -> Recognizer:
+        return FakeRecognizer()
+
+
+class FakeDialogue:
+    def __init__(self, replies: dict[str, BotTurn | Exception] | None = None) -> None:
+        self.replies = replies or {}
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(
+        self, sender: str, message: str, *, language: str, channel: str = "sip"
+    ) -> BotTurn:
+        self.sent.append((message, language))
+        reply = self.replies.get(message, BotTurn([f"answer to {message}"]))
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+
+@dataclass
+class Harness:
+    session: CallSession
+    call: FakeCall
+    dialogue: FakeDialogue
+    records: Records
+    voices: dict[str, FakeTts]
+    queue: InProcessQueue
+    task: asyncio.Task[None] | None = None
+
+    def kinds(self) -> list[str]:
+        return [e["kind"] for e in self.records.events(self.call.id)]
+
+    def events(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.records.events(self.call.id) if e["kind"] == kind]
+
+    def spoken(self) -> list[str]:
+        return [t for v in self.voices.values() for t in v.texts]
+
+    async def start(self) -> None:
+        self.task = asyncio.ensure_future(self.session.run())
+        await self.until(lambda: "disclosure" in self.kinds())
+
+    async def until(self, cond: Callable[[], bool], timeout: float = 5.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not cond():
+                await asyncio.sleep(0.01)
+
+    async def finish(self) -> None:
+        if not self.call.ended.is_set():
+            self.call.caller_hangs_up()
+        assert self.task is not None
+        await asyncio.wait_for(self.task, 5)
+
+
+def settings(**env: str) -> Settings:
+    base = {"LOKET_QUEUE__HOLD_ANNOUNCEMENT_EVERY_S": "5"}
+    base.update({f"LOKET_{k}": v for k, v in env.items()})
+    return load_settings(base)
+
+
+def harness(
+    tmp_path: Path,
+    *,
+    replies: dict[str, BotTurn | Exception] | None = None,
+    stt_languages: tuple[str, ...] = ("nl", "en"),
+    broken_voice: bool = False,
+    conf: Settings | None = None,
+) -> Harness:
+    voices = {lang: FakeTts(lang, fail=broken_voice) for lang in ("nl", "en")}
+    stts: dict[str, SttEngine] = {lang: FakeStt(lang) for lang in stt_languages}
+    records = Records(tmp_path / "r.sqlite", "salt")
+    dialogue = FakeDialogue(replies)
+    queue = InProcessQueue()
+    services = VoiceServices(
+        settings=conf or settings(),
+        speaker=Speaker(lambda lang: [voices[lang]], PromptCache()),
+        stt=stts.get,
+        dialogue=dialogue,
+        records=records,
+        queue=queue,
+        hold_audio=lambda rate: b"\x01\x00" * rate * 5,
+    )
+    call = FakeCall()
+    return Harness(CallSession(call, services), call, dialogue, records, voices, queue)
+
+
+def heard(text: str) -> Utterance:
+    return Utterance(text, 0.9, 1.2, 0.0, 0.0, 0.05)
+
+
+async def test_greeting_is_the_ai_disclosure_and_is_recorded(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    await h.start()
+    assert h.spoken()[0].startswith("U spreekt met de digitale assistent")
+    assert h.events("disclosure") == [
+        {"at": pytest.approx(0, abs=1e10), "kind": "disclosure", "language": "nl", "complete": True}
+    ]
+    await h.finish()
+    call = h.records.call("call-1")
+    assert call is not None and call["ended_by"] == "caller"
+    assert call["caller_hash"] and "31201234567" not in str(call)
+
+
+async def test_an_utterance_goes_to_rasa_and_the_answer_is_spoken(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    await h.start()
+    h.session.inputs.put_nowait(heard("wanneer wordt de aow betaald"))
+    await h.until(lambda: "bot_said" in h.kinds())
+    assert h.dialogue.sent == [("wanneer wordt de aow betaald", "nl")]
+    assert "answer to wanneer wordt de aow betaald" in h.spoken()
+    assert h.events("caller_said")[0]["text"] == "wanneer wordt de aow betaald"
+    assert "turn" in h.kinds()
+    await h.finish()
+
+
+async def test_rasa_down_means_apology_and_the_queue_not_silence(tmp_path: Path) -> None:
+    h = harness(tmp_path, replies={"hallo": DialogueError("Rasa unreachable")})
+    await h.start()
+    h.session.inputs.put_nowait(heard("hallo"))
+    await h.until(lambda: "queued" in h.kinds())
+    conf = h.session.settings.languages["nl"]
+    assert conf.apology in h.spoken() and conf.handoff in h.spoken()
+    (handoff,) = h.events("handoff")
+    assert handoff["reason"] == "assistant unavailable"
+    assert "niet beschikbaar" in handoff["summary"]["spoken"]
+    assert "hallo" in handoff["summary"]["spoken"]  # the caller's own last words
+    assert [t.call_id for t in h.queue.waiting()] == ["call-1"]
+    await h.finish()
+    assert h.queue.waiting() == []  # leaving the call leaves the queue
+    assert h.records.call("call-1")["outcome"] == "handoff"  # type: ignore[index]
+
+
+async def test_key_0_asks_rasa_for_a_human_and_obeys_its_handoff(tmp_path: Path) -> None:
+    turn = BotTurn(
+        ["Ik verbind u door."],
+        handoff=Handoff("toeslagen", "caller asked", "normal", {"spoken": "Beller wil mens."}),
+    )
+    h = harness(tmp_path, replies={"/request_human": turn})
+    await h.start()
+    h.session._on_dtmf("0")
+    await h.until(lambda: "queued" in h.kinds())
+    assert h.dialogue.sent == [("/request_human", "nl")]
+    assert h.events("handoff")[0]["queue"] == "toeslagen"
+    # Rasa already told the caller: the gateway's own handoff text is not added
+    assert h.session.settings.languages["nl"].handoff not in h.spoken()
+    await h.finish()
+
+
+async def test_key_0_with_rasa_down_still_reaches_a_human(tmp_path: Path) -> None:
+    h = harness(tmp_path, replies={"/request_human": DialogueError("down")})
+    await h.start()
+    h.session._on_dtmf("0")
+    await h.until(lambda: "queued" in h.kinds())
+    assert h.events("handoff")[0]["reason"] == "caller asked for a human"
+    await h.finish()
+
+
+async def test_key_9_switches_to_english_with_an_english_disclosure(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    await h.start()
+    h.session._on_dtmf("9")
+    await h.until(lambda: len(h.events("disclosure")) == 2 and len(h.dialogue.sent) == 1)
+    assert h.dialogue.sent == [('/set_language{"language": "en"}', "en")]
+    assert h.voices["en"].texts[0].startswith("You are speaking with the digital assistant")
+    assert h.events("language")[0]["language"] == "en"
+    h.session.inputs.put_nowait(heard("when is the pension paid"))
+    await h.until(lambda: len(h.dialogue.sent) == 2)
+    assert h.dialogue.sent[1] == ("when is the pension paid", "en")
+    await h.finish()
+    assert h.records.call("call-1")["language"] == "en"  # type: ignore[index]
+
+
+async def test_other_keys_go_to_rasa_as_an_intent(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    await h.start()
+    h.session._on_dtmf("5")
+    await h.until(lambda: len(h.dialogue.sent) == 1)
+    assert h.dialogue.sent == [('/dtmf{"digit": "5"}', "nl")]
+    await h.finish()
+
+
+async def test_two_misses_in_a_row_hand_off_as_not_understood(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    await h.start()
+    h.session.inputs.put_nowait(heard(""))
+    await h.until(lambda: h.session.settings.languages["nl"].not_heard in h.spoken())
+    h.session.inputs.put_nowait(heard(""))
+    await h.until(lambda: "handoff" in h.kinds())
+    assert h.events("handoff")[0]["reason"] == "not understood"
+    assert h.dialogue.sent == []
+    await h.finish()
+
+
+async def test_rasa_hangup_ends_the_call_after_speaking(tmp_path: Path) -> None:
+    h = harness(tmp_path, replies={"dank je": BotTurn(["Tot ziens."], hangup=True)})
+    await h.start()
+    h.session.inputs.put_nowait(heard("dank je"))
+    assert h.task is not None
+    await asyncio.wait_for(h.task, 5)
+    assert h.call.ended_by == "gateway" and "Tot ziens." in h.spoken()
+    assert h.records.call("call-1")["outcome"] == "answered"  # type: ignore[index]
+
+
+async def test_rasa_language_payload_switches_the_voice(tmp_path: Path) -> None:
+    h = harness(tmp_path, replies={"can i speak english": BotTurn(["Of course."], language="en")})
+    await h.start()
+    h.session.inputs.put_nowait(heard("can i speak english"))
+    await h.until(lambda: "Of course." in h.voices["en"].texts)
+    assert h.session.language == "en"
+    await h.finish()
+
+
+async def test_no_recogniser_for_the_language_hands_speech_to_an_agent(tmp_path: Path) -> None:
+    h = harness(tmp_path, stt_languages=("en",))
+    await h.start()
+    h.session.inputs.put_nowait(Utterance("", None, 1.5, 0.0, 0.0, 0.0, recognized=False))
+    await h.until(lambda: "queued" in h.kinds())
+    assert h.events("handoff")[0]["reason"] == "no speech recognition"
+    assert "geen spraakherkenning" in h.events("handoff")[0]["summary"]["spoken"]
+    await h.finish()
+
+
+async def test_no_voice_at_all_still_queues_the_caller(tmp_path: Path) -> None:
+    h = harness(tmp_path, broken_voice=True)
+    h.task = asyncio.ensure_future(h.session.run())
+    await h.until(lambda: "queued" in h.kinds())
+    assert h.events("error")[0]["component"] == "voice"
+    assert h.call.stream.played  # hold audio: not dead silence
+    await h.finish()
+
+
+async def test_silence_prompts_then_hands_off(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    await h.start()
+    for _ in range(3):
+        h.session.inputs.put_nowait(NoInput())
+    await h.until(lambda: "handoff" in h.kinds())
+    assert [m for m, _ in h.dialogue.sent] == ["/no_input", "/no_input"]
+    assert h.events("handoff")[0]["reason"] == "no input"
+    await h.finish()
+
+
+async def test_hold_repeats_announcements_and_ends_politely_at_max_wait(tmp_path: Path) -> None:
+    conf = settings(QUEUE__HOLD_ANNOUNCEMENT_EVERY_S="5", QUEUE__MAX_WAIT_S="0.3")
+    h = harness(tmp_path, replies={"help": DialogueError("down")}, conf=conf)
+    h.call.stream.hold_time = 0.1
+    await h.start()
+    h.session.inputs.put_nowait(heard("help"))
+    assert h.task is not None
+    await asyncio.wait_for(h.task, 5)
+    assert "queue_timeout" in h.kinds()
+    assert conf.languages["nl"].no_agent in h.spoken()
+    assert h.call.ended_by == "gateway"
+    assert h.records.call("call-1")["outcome"] == "no_agent"  # type: ignore[index]
+
+
+async def test_agent_assignment_ends_the_hold(tmp_path: Path) -> None:
+    h = harness(tmp_path, replies={"help": DialogueError("down")})
+    h.call.stream.hold_time = 10
+    await h.start()
+    h.session.inputs.put_nowait(heard("help"))
+    await h.until(lambda: "queued" in h.kinds())
+    h.queue.waiting()[0].assigned.set_result("agent-7")
+    await h.until(lambda: "agent_assigned" in h.kinds())
+    assert h.events("agent_assigned")[0]["agent"] == "agent-7"
+    await h.finish()
+
+
+async def test_barge_in_flushes_only_interruptible_speech(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    h.session.speaking, h.session.interruptible = True, False
+    h.session._on_speech_start()
+    assert h.call.stream.flushes == 0  # the disclosure is not cut by speech
+    h.session.interruptible = True
+    h.session._on_speech_start()
+    assert h.call.stream.flushes == 1
+    h.session._on_dtmf("1")
+    assert h.call.stream.flushes == 2  # keys always act at once
+    h.records.close()
+
+
+async def test_key_during_the_disclosure_is_acted_on(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    h.call.stream.hold_time = 0
+    task = asyncio.ensure_future(h.session.run())
+    await asyncio.sleep(0)
+    h.session._on_dtmf("5")
+    h.task = task
+    await h.until(lambda: len(h.dialogue.sent) == 1)
+    await h.finish()
