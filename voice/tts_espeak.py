@@ -55,9 +55,7 @@ class EspeakTts:
     ) -> None:
         found = shutil.which(binary)
         if found is None:
-            raise FileNotFoundError(
-                f"{binary} not found; install the Debian package espeak-ng"
-            )
+            raise FileNotFoundError(f"{binary} not found; install the Debian package espeak-ng")
         self.binary = found
         self.voice = voice
         self.language = language

