@@ -351,11 +351,27 @@ def bench_resampler() -> dict[str, Any]:
     return out
 
 
-async def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=OUT)
-    args = parser.parse_args()
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="wait up to S seconds for the 1-minute load average to drop below 0.5",
+    )
+    return parser.parse_args()
+
+
+def wait_idle(seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while os.getloadavg()[0] >= 0.5 and time.monotonic() < deadline:
+        time.sleep(5)
+
+
+async def main(args: argparse.Namespace) -> None:
     workers.configure(2)
     report: dict[str, Any] = {"machine": machine(), "git": git_commit(), "repeat": args.repeat}
     report["resampler"] = bench_resampler()
@@ -365,6 +381,7 @@ async def main() -> None:
     report["piper"], piper = await bench_piper(args.repeat)
     report["whisper"] = await bench_whisper(piper, args.repeat)
     report["rss_end_mb"] = round(rss_mb(), 1)
+    report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(report, indent=2, ensure_ascii=False))
@@ -372,4 +389,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    arguments = parse_args()
+    wait_idle(arguments.wait_idle)
+    asyncio.run(main(arguments))
