@@ -92,6 +92,35 @@ def loudest_window_dbfs(
     return to_dbfs(float(np.sqrt(power.max())) / FULL_SCALE)
 
 
+def trim_silence(
+    pcm: bytes,
+    rate: int,
+    *,
+    floor_dbfs: float = -50.0,
+    below_peak_db: float = 40.0,
+    margin_s: float = 0.25,
+) -> bytes:
+    """Cut leading and trailing quiet from an utterance, keeping ``margin_s`` either side.
+
+    Quiet: 10 ms frames below ``floor_dbfs`` or more than ``below_peak_db`` under the
+    loudest frame. Returns b"" when nothing is louder than the floor. Steady noise is
+    not "quiet" by this measure, so it is kept (the recogniser must judge it)."""
+    n = max(1, rate // 100)
+    x = to_int16(pcm).astype(np.float64)
+    usable = x.size - x.size % n
+    if usable == 0:
+        return b""
+    power = np.mean((x[:usable] * x[:usable]).reshape(-1, n), axis=1)
+    level = 10 * np.log10(np.maximum(power, 1e-12) / FULL_SCALE**2)
+    loud = np.flatnonzero(level >= max(floor_dbfs, float(level.max()) - below_peak_db))
+    if loud.size == 0 or level.max() < floor_dbfs:
+        return b""
+    margin = round(margin_s * rate)
+    start = max(0, int(loud[0]) * n - margin)
+    end = min(x.size, (int(loud[-1]) + 1) * n + margin)
+    return pcm[start * SAMPLE_WIDTH : end * SAMPLE_WIDTH]
+
+
 def is_silent(pcm: bytes | bytearray | memoryview, threshold_dbfs: float = -50.0) -> bool:
     return dbfs(pcm) < threshold_dbfs
 

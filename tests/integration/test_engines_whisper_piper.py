@@ -135,3 +135,14 @@ def test_one_voice_session_is_safe_from_several_threads() -> None:
     with ThreadPoolExecutor(3) as pool:
         results = list(pool.map(together, range(6)))
     assert all(r == reference for r in results)
+
+
+async def test_recogniser_keeps_the_latest_audio(piper: PiperTts, whisper: WhisperStt) -> None:
+    """Silence fed for longer than max_utterance_s never crowds out the speech after it."""
+    rec = whisper.recognizer()
+    await rec.accept(silence(whisper.max_utterance_s + 5, 16000).pcm)
+    said = "When is the office open?"
+    await rec.accept(resample_chunk(await speak(piper, said), 16000).pcm)
+    result = await rec.finish()
+    assert overlap(said, result.text) >= 0.75, result.text
+    assert result.audio_s == pytest.approx(whisper.max_utterance_s, abs=0.01)

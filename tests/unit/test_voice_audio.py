@@ -108,3 +108,14 @@ def test_8_bit_wav_is_refused() -> None:
     header += b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 8000, 1, 8)
     with pytest.raises(audio.WavError, match="only 16-bit PCM"):
         audio.parse_wav(header + b"data" + struct.pack("<I", 4) + b"\x80\x80\x80\x80")
+
+
+def test_trim_silence_keeps_the_loud_part_with_margins() -> None:
+    speech = audio.tone(300, 1.0, 16000, amplitude=0.3)
+    padded = audio.concat([audio.silence(2.0, 16000), speech, audio.silence(3.0, 16000)])
+    trimmed = audio.trim_silence(padded.pcm, 16000, margin_s=0.25)
+    assert len(trimmed) / 32000 == pytest.approx(1.5, abs=0.02)
+    assert speech.pcm in trimmed
+    assert audio.trim_silence(audio.silence_bytes(1.0, 16000), 16000) == b""
+    hiss = audio.noise(1.0, 16000, level_dbfs=-30)
+    assert audio.trim_silence(hiss.pcm, 16000) == hiss.pcm  # steady noise is kept

@@ -193,3 +193,10 @@ async def test_reset_while_scoring_drops_the_stale_windows() -> None:
     gate.set()
     update = await pending
     assert update.events == () and not vad.in_speech and vad.segmenter.windows == 0
+
+
+def test_unknown_backend_is_named() -> None:
+    from voice.vad import make_scorer
+
+    with pytest.raises(ValueError, match="unknown VAD backend"):
+        make_scorer("webrtc")  # type: ignore[arg-type]
