@@ -712,3 +712,59 @@ async def test_received_audio_saves_to_wav(
         assert finish(peer) == 0, peer.output()
     finally:
         peer.stop()
+
+
+# --- the CLI ---------------------------------------------------------------------------------
+
+
+def test_cli_script_report_and_recording(sipp_dir: Path, tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tests.tools.rtp_audio import save_wav
+
+    question = tmp_path / "q.wav"
+    save_wav(
+        question,
+        Pcm(
+            np.concatenate([Pcm.tone(440, 0.6, 16000).samples, Pcm.silence(0.2, 16000).samples]),
+            16000,
+        ),
+    )
+    out = tmp_path / "heard.wav"
+    peer = start_sipp(
+        sipp_dir, scenario=answer_scenario(), rtp_echo=True, calls=3, keys=codec_keys()
+    )
+    try:
+        cmd = [
+            sys.executable,
+            "-m",
+            "tests.tools.caller_cli",
+            peer.uri,
+            "--calls",
+            "3",
+            "--play",
+            str(question),
+            "--wait-audio",
+            "--wait-silence",
+            "0.3",
+            "--dtmf",
+            "5",
+            "--record",
+            str(out),
+        ]
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[2]
+        )
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+        assert (report["answered"], report["failed"]) == (3, 0)
+        assert report["turn_latency_ms"]["n"] == 3
+        assert report["process"]["cpu_percent_per_call"] > 0
+        assert finish(peer) == 0, peer.output()
+    finally:
+        peer.stop()
+    for i in range(3):
+        heard = load_wav(tmp_path / f"heard-{i}.wav")
+        assert abs(dominant_hz(heard) - 440) < 10

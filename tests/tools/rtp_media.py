@@ -38,6 +38,7 @@ from .rtp_audio import (
 log = logging.getLogger(__name__)
 
 PERIOD = FRAME_MS / 1000
+_EMPTY: Samples = np.zeros(0, dtype=np.int16)
 
 
 class Tickable(Protocol):
@@ -139,8 +140,11 @@ class MediaStats:
 class MediaStream(asyncio.DatagramProtocol):
     """One call's RTP: paced sender with a queue, receiver with decoded history."""
 
-    def __init__(self, codec: CodecSpec, *, dtmf_pt: int | None = None) -> None:
+    def __init__(
+        self, codec: CodecSpec, *, dtmf_pt: int | None = None, keep_samples: bool = True
+    ) -> None:
         self.codec = codec
+        self.keep_samples = keep_samples
         self.dtmf_pt = dtmf_pt
         self.remote: tuple[str, int] | None = None
         self.sending = True  # False while the far end holds us (we answered recvonly/inactive)
@@ -304,9 +308,10 @@ class MediaStream(asyncio.DatagramProtocol):
         decoder = self._decoders.get(pt)
         if decoder is None:
             decoder = self._decoders[pt] = spec.make()
-        samples = np.frombuffer(decoder.decode(packet.payload), dtype="<i2").astype(np.int16)
+        samples = np.frombuffer(decoder.decode(packet.payload), dtype="<i2")
         level = rms(samples)
-        self.received.add(ReceivedFrame(now, packet.ssrc, packet.timestamp, level, samples))
+        kept = samples if self.keep_samples else _EMPTY
+        self.received.add(ReceivedFrame(now, packet.ssrc, packet.timestamp, level, kept))
         if self._waiters:
             for w in list(self._waiters):
                 if now >= w.after and level >= w.min_rms and not w.future.done():

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aiosipua import SipRequest, SipResponse, SipUAC, TcpSipTransport, UdpSipTransport
 from aiosipua.transport import _UdpProtocol
@@ -133,15 +134,34 @@ class CallerAgent:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def call(self, uri: str, **options: Any) -> SipCaller:
+    async def call(
+        self,
+        uri: str,
+        *,
+        codecs: Sequence[str] = ("PCMU",),
+        transport: str | None = None,
+        dtmf_pt: int | None = 101,
+        from_user: str = "caller",
+        keep_audio: bool = True,
+    ) -> SipCaller:
         """Send an INVITE to ``uri`` and return the call at once (not yet answered).
 
-        Options are SipCaller's: codecs, transport, dtmf_pt, from_user, ...
+        ``codecs``: preference order (PCMU, PCMA, G722); ``transport``: udp/tcp (default
+        from the URI, else udp); ``dtmf_pt``: telephone-event payload type offered (None:
+        none); ``keep_audio=False`` keeps only levels of what is received (long load runs).
         """
         from .sip_caller import SipCaller
 
         await self.start()
-        caller = SipCaller(self, uri, **options)
+        caller = SipCaller(
+            self,
+            uri,
+            codecs=codecs,
+            transport=transport,
+            dtmf_pt=dtmf_pt,
+            from_user=from_user,
+            keep_audio=keep_audio,
+        )
         await caller.invite()
         return caller
 

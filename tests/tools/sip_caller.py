@@ -46,6 +46,7 @@ from .rtp_media import MediaStream, Ticker, random_session_id
 from .sip_agent import CallerAgent
 from .sip_incoming import answer_request, branch_of
 from .sip_messages import (
+    ALLOW,
     T1,
     TIMEOUT,
     SdpError,
@@ -148,6 +149,7 @@ class SipCaller:
         transport: str | None = None,
         dtmf_pt: int | None = 101,
         from_user: str = "caller",
+        keep_audio: bool = True,
         owns_agent: bool = False,
     ) -> None:
         self.agent = agent
@@ -163,7 +165,7 @@ class SipCaller:
         self.ended_by: str | None = None  # local, remote, cancel, rejected, timeout, media
         self.bye_status: int | None = None
         self.cancel_status: int | None = None
-        self.media = MediaStream(self.codecs[0], dtmf_pt=None)
+        self.media = MediaStream(self.codecs[0], dtmf_pt=None, keep_samples=keep_audio)
         self.media.on_dtmf = lambda d, t: self.record("dtmf_received", d, t)
         self._owns_agent = owns_agent
         self._ticker = agent.ticker if agent.shared_ticker else Ticker()
@@ -203,6 +205,7 @@ class SipCaller:
             (self.target.host, self.target.port),
             offer,
             user_agent=self.agent.user_agent,
+            extra_headers={"Allow": ALLOW},
         )
         self.call_id = self.call.call_id
         self.agent.register(self)
@@ -372,29 +375,29 @@ class SipCaller:
     def ended(self) -> bool:
         return self._ended.is_set()
 
-    async def wait_final(self, timeout: float = TIMEOUT + 1) -> int:  # noqa: ASYNC109
+    async def wait_final(self, timeout: float = TIMEOUT + 1) -> int:
         """The INVITE's final status (200, 486, 487, 408 for no answer at all ...)."""
         return await asyncio.wait_for(asyncio.shield(self._final), timeout)
 
-    async def wait_answered(self, timeout: float = TIMEOUT + 1) -> None:  # noqa: ASYNC109
+    async def wait_answered(self, timeout: float = TIMEOUT + 1) -> None:
         status = await self.wait_final(timeout)
         if not 200 <= status < 300:
             raise CallFailed(status, self.reason)
 
-    async def wait_ringing(self, timeout: float = 10.0) -> float:  # noqa: ASYNC109
+    async def wait_ringing(self, timeout: float = 10.0) -> float:
         await asyncio.wait_for(self._ringing.wait(), timeout)
         t = self.event_time("ringing") or self.event_time("progress")
         assert t is not None
         return t
 
-    async def wait_ended(self, timeout: float = 60.0) -> str:  # noqa: ASYNC109
+    async def wait_ended(self, timeout: float = 60.0) -> str:
         """Wait until the call is over; returns who ended it."""
         await asyncio.wait_for(self._ended.wait(), timeout)
         return self.ended_by or ""
 
     # -- ending -----------------------------------------------------------------------------
 
-    async def cancel(self, timeout: float = TIMEOUT + 1) -> int:  # noqa: ASYNC109
+    async def cancel(self, timeout: float = TIMEOUT + 1) -> int:
         """CANCEL the ringing call; returns the INVITE's final status (487 normally)."""
         if self._final.done():
             return self._final.result()
@@ -415,7 +418,7 @@ class SipCaller:
 
     async def hangup(
         self,
-        timeout: float = TIMEOUT + 1,  # noqa: ASYNC109
+        timeout: float = TIMEOUT + 1,
         reason: str = "local",
     ) -> int | None:
         """BYE (or CANCEL while ringing); returns the BYE's status, None if already over."""
@@ -441,7 +444,7 @@ class SipCaller:
             self.finish(reason)
         return self.bye_status
 
-    async def close(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def close(self, timeout: float = 5.0) -> None:
         """Hang up if needed, then release everything (sockets, timers, the agent's entry)."""
         try:
             if not self.ended:
@@ -489,6 +492,10 @@ class SipCaller:
         pcm = pcm.resampled(self.media.codec.audio_rate)
         frames = _split(pcm, self.media.codec.frame_samples)
         return await self.media.enqueue_audio(frames, speech_rms)
+
+    def stop_audio(self) -> None:
+        """Stop talking now: drop queued audio (pending play() calls return)."""
+        self.media.flush()
 
     async def send_dtmf(
         self,
@@ -539,7 +546,7 @@ class SipCaller:
         after: float = 0.0,
         *,
         min_rms: float = SPEECH_RMS,
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = 10.0,
     ) -> float:
         """Arrival time of the first received frame at/after ``after`` louder than min_rms."""
         return await asyncio.wait_for(self.media.audio_waiter(after, min_rms), timeout)
@@ -550,7 +557,7 @@ class SipCaller:
         *,
         max_rms: float = SPEECH_RMS,
         after: float | None = None,
-        timeout: float = 30.0,  # noqa: ASYNC109
+        timeout: float = 30.0,
     ) -> float | None:
         """Wait until nothing louder than max_rms has arrived for ``duration`` seconds.
 
