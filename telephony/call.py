@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,11 +20,14 @@ class Call:
     :attr:`ended` wakes up.
     """
 
-    call_id: str
+    sip_call_id: str
+    """The SIP Call-ID (it often holds the caller's host): internal only."""
     caller: str
     """The caller's identity (From user or number); stored only hashed."""
     channel: str
     stream: RtpStream
+    id: str = field(default_factory=lambda: secrets.token_hex(8))
+    """Loket's own call id: in records, logs and the Rasa conversation."""
     started_at: float = field(default_factory=time.time)
     answered_at: float | None = None
     ended_at: float | None = None

@@ -132,7 +132,7 @@ class CallManager:
             if call is not None:
                 call.dtmf(event.digit)
         elif isinstance(event, ev.CallCancelled):
-            log.info("call.cancelled", extra={"call_id": event.call_id})
+            log.info("call.cancelled")
 
     def _on_incoming(self, event: ev.IncomingCall) -> None:
         now = self.endpoint.now
@@ -140,7 +140,7 @@ class CallManager:
         try:
             rtp_sock, rtcp_sock, port = self.ports.bind_pair()
         except PortsExhausted:
-            log.warning("call.no_rtp_ports", extra={"call_id": event.call_id})
+            log.warning("call.no_rtp_ports")
             self.core.reject(event.call_id, 503, now, headers={"Retry-After": "30"})
             return
         try:
@@ -153,7 +153,7 @@ class CallManager:
             rtp_sock.close()
             rtcp_sock.close()
             self.ports.release(port)
-            log.info("call.sdp_rejected", extra={"call_id": event.call_id, "status": err.status})
+            log.info("call.sdp_rejected", extra={"status": err.status, "detail": err.detail})
             self.core.reject(event.call_id, err.status, now, reason=None)
             return
         stream = RtpStream(plan, port)
@@ -199,13 +199,14 @@ class CallManager:
         call = Call(event.call_id, pending.caller, "sip", pending.stream, _hangup=self._hangup)
         call.answered_at = call.started_at
         pending.stream.on_dtmf = lambda digit, _ms: call.dtmf(digit)
-        self.calls[call.call_id] = call
-        self._answered_mono[call.call_id] = self.endpoint.now
+        self.calls[call.sip_call_id] = call
+        self._answered_mono[call.sip_call_id] = self.endpoint.now
         self.calls_total += 1
         self.clock.add(pending.stream)
-        self._spawn(self._session(call, pending.port), f"session-{call.call_id}")
+        log.info("call.answered", extra={"call": call.id, "codec": pending.stream.plan.codec})
+        self._spawn(self._session(call), f"session-{call.id}")
 
-    async def _session(self, call: Call, port: int) -> None:
+    async def _session(self, call: Call) -> None:
         try:
             await self.run_session(call)
         except asyncio.CancelledError:
@@ -213,14 +214,14 @@ class CallManager:
         except Exception:
             # The session owns "never lose a caller"; if it still crashed, the
             # least bad thing is to end the call cleanly rather than leave dead air.
-            log.exception("call.session_crashed", extra={"call_id": call.call_id})
+            log.exception("call.session_crashed", extra={"call": call.id})
             call.hangup("session crashed")
         finally:
             if not call.ended.is_set():
                 call.hangup("session ended")
 
     def _hangup(self, call: Call, reason: str) -> None:
-        self.core.hangup(call.call_id, self.endpoint.now, reason)
+        self.core.hangup(call.sip_call_id, self.endpoint.now, reason)
         self.endpoint.flush()
 
     def _on_ended(self, event: ev.CallEnded) -> None:
@@ -238,7 +239,8 @@ class CallManager:
         self.core.forget(event.call_id)
         self._update_idle()
         log.info(
-            "call.ended", extra={"call_id": event.call_id, "by": event.by, "reason": event.reason}
+            "call.ended",
+            extra={"call": call.id if call else None, "by": event.by, "reason": event.reason},
         )
 
     def _release(self, pending: _Pending) -> None:
@@ -273,7 +275,7 @@ class CallManager:
         self.core.answer_session(event, 200, answer, now)
 
     def _local_ip(self, call: Call) -> str:
-        dialog = self.core.dialogs.get(call.call_id)
+        dialog = self.core.dialogs.get(call.sip_call_id)
         return dialog.local_host if dialog else "127.0.0.1"
 
     async def _media_watchdog(self) -> None:
@@ -290,6 +292,6 @@ class CallManager:
                 since = stream.last_rx or self._answered_mono.get(call_id, now)
                 if now - since > limit:
                     log.info(
-                        "call.no_media", extra={"call_id": call_id, "idle_s": round(now - since, 1)}
+                        "call.no_media", extra={"call": call.id, "idle_s": round(now - since, 1)}
                     )
                     call.hangup("no media")
