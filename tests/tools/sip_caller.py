@@ -47,17 +47,16 @@ from .sip_agent import CallerAgent
 from .sip_incoming import answer_request, branch_of
 from .sip_messages import (
     ALLOW,
-    T1,
     TIMEOUT,
     SdpError,
     build_2xx_ack,
     build_non2xx_ack,
     build_offer,
     dtmf_info_body,
-    next_gap,
     parse_target,
     read_remote_sdp,
 )
+from .sip_transaction import ClientTransaction
 
 log = logging.getLogger(__name__)
 
@@ -89,52 +88,6 @@ class Turn:
     @property
     def latency(self) -> float:
         return self.reply_onset - self.speech_end
-
-
-class _ClientTxn:
-    """Retransmits a request the UAC sent once and collects its responses.
-
-    Workaround: aiosipua 0.7.1's UAC sends each request once (uac.py:118, :410) and, after
-    send_bye/send_cancel, forgets the call so the response is dropped (uac.py:194,
-    uac_responses.py:43). Here: Timer A/E from T1 doubling over UDP, Timer B/F after 64·T1.
-    """
-
-    def __init__(self, caller: SipCaller, request: SipRequest) -> None:
-        self.request = request
-        self.method = request.method
-        self.invite = request.method == "INVITE"
-        self.final: asyncio.Future[SipResponse] = asyncio.get_running_loop().create_future()
-        self.provisional = False
-        self.sent = 1
-        self._caller = caller
-        self._task = asyncio.create_task(self._run())
-
-    def on_response(self, resp: SipResponse) -> None:
-        if resp.status_code < 200:
-            self.provisional = True
-        elif not self.final.done():
-            self.final.set_result(resp)
-
-    def stop(self) -> None:
-        self._task.cancel()
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        reliable = self._caller.transport.reliable
-        gap: float | None = TIMEOUT if reliable else T1
-        while gap is not None:
-            await asyncio.sleep(max(0.0, min(gap, start + TIMEOUT - loop.time())))
-            if self.final.done() or (self.invite and self.provisional):
-                return
-            if loop.time() - start >= TIMEOUT - 1e-3:
-                timeout = SipResponse(status_code=408, reason_phrase="Request Timeout (local)")
-                self.final.set_result(timeout)
-                self._caller.on_local_timeout(self)
-                return
-            self._caller.send(self.request)
-            self.sent += 1
-            gap = next_gap(self.invite, gap, self.provisional)
 
 
 class SipCaller:
@@ -169,7 +122,7 @@ class SipCaller:
         self.media.on_dtmf = lambda d, t: self.record("dtmf_received", d, t)
         self._owns_agent = owns_agent
         self._ticker = agent.ticker if agent.shared_ticker else Ticker()
-        self._txns: dict[tuple[str, str], _ClientTxn] = {}
+        self._txns: dict[tuple[str, str], ClientTransaction] = {}
         self.server_responses: dict[tuple[str, str], SipResponse] = {}
         self._final: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._provisional = asyncio.Event()
@@ -212,8 +165,8 @@ class SipCaller:
         self._invite_txn = self._track(self.call.invite)
         self.record("invite_sent")
 
-    def _track(self, request: SipRequest) -> _ClientTxn:
-        txn = _ClientTxn(self, request)
+    def _track(self, request: SipRequest) -> ClientTransaction:
+        txn = ClientTransaction(self, request)
         self._txns[(branch_of(request), request.method)] = txn
         return txn
 
@@ -324,7 +277,7 @@ class SipCaller:
             )
         )
 
-    def on_local_timeout(self, txn: _ClientTxn) -> None:
+    def on_local_timeout(self, txn: ClientTransaction) -> None:
         if txn is self._invite_txn and not self._final.done():
             self.status, self.reason = 408, "Request Timeout (no response)"
             self._final.set_result(408)
