@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.tools.peers import SIPP_PCAPS, Peer, start_baresip, start_sipp
+from tests.tools.peers import SIPP_PCAPS, Peer, bound_addresses, start_baresip, start_sipp
 from tests.tools.rtp_audio import Pcm, load_wav, rms
 from tests.tools.sip_caller import CallerAgent, CallFailed, SipCaller, dial
 from tests.tools.sipp_scenarios import (
@@ -76,6 +76,7 @@ async def test_sipp_uas_answers_and_echoes_audio(agent: CallerAgent, sipp_dir: P
     try:
         call = await agent.call(peer.uri, codecs=["PCMU"])
         await call.wait_answered(5)
+        assert {ip for _, ip, _ in bound_addresses(peer.proc.pid)} == {"127.0.0.1"}
         assert [e.name for e in call.events][:3] == ["invite_sent", "ringing", "answered"]
         assert call.media.remote == ("127.0.0.1", peer.media_port)
         tone = Pcm.tone(440, 1.0, 8000, amplitude=8000)
@@ -446,6 +447,10 @@ async def test_baresip_answers_echoes_and_relays_dtmf(tmp_path: Path) -> None:
     try:
         async with await dial(peer.uri, codecs=["PCMU"]) as call:
             await call.wait_answered(5)
+            # SIP, RTP, RTCP and DNS sockets all on loopback (see peers.loopback_bind_library)
+            addresses = bound_addresses(peer.proc.pid)
+            assert len(addresses) >= 4
+            assert {ip for _, ip, _ in addresses} <= {"127.0.0.1", "::1"}, addresses
             assert call.media.dtmf_pt is not None
             tone = Pcm.tone(600, 1.0, 8000, amplitude=8000)
             await call.play(tone)

@@ -6,6 +6,7 @@ the context manager form).
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -47,6 +48,33 @@ def port_bound(port: int, proto: str = "udp") -> bool:
         if int(local.rsplit(":", 1)[1], 16) == port:
             return True
     return False
+
+
+def bound_addresses(pid: int) -> list[tuple[str, str, int]]:
+    """(proto, ip, port) of every IPv4/IPv6 UDP/TCP socket the process holds (from /proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = []
+    for proto in ("udp", "udp6", "tcp", "tcp6"):
+        for line in Path(f"/proc/net/{proto}").read_text().splitlines()[1:]:
+            cols = line.split()
+            if cols[9] not in inodes:
+                continue
+            hex_ip, hex_port = cols[1].rsplit(":", 1)
+            raw = bytes.fromhex(hex_ip)
+            if len(raw) == 4:
+                ip = socket.inet_ntop(socket.AF_INET, raw[::-1])
+            else:  # four little-endian 32-bit words
+                words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
+                ip = socket.inet_ntop(socket.AF_INET6, words)
+            found.append((proto, ip, int(hex_port, 16)))
+    return found
 
 
 def wait_bound(port: int, proto: str, proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
@@ -122,7 +150,10 @@ def start_sipp(
     port = free_port()
     mport = media_port or free_port("udp", even=True)
     args = [SIPP, "-i", "127.0.0.1", "-p", str(port), "-mi", "127.0.0.1", "-mp", str(mport)]
-    args += ["-cp", str(free_port()), "-nostdin", "-m", str(calls), "-trace_err"]
+    # -bind_local and -ci keep SIP and the control socket on 127.0.0.1 (the control socket
+    # binds INADDR_ANY otherwise, SIPp 3.6.1 socket.cpp setup_ctrl_socket).
+    args += ["-bind_local", "-ci", "127.0.0.1", "-cp", str(free_port())]
+    args += ["-nostdin", "-m", str(calls), "-trace_err"]
     args += ["-t", "t1" if transport == "tcp" else "u1"]
     if scenario is not None:
         path = workdir / "scenario.xml"
@@ -171,6 +202,52 @@ module_app\t\techo.so
 """
 
 
+# baresip 1.0 binds its RTP/RTCP sockets to the wildcard address whatever the config says
+# (src/stream.c stream_sock_alloc: "we listen on all interfaces"), and libre's DNS client
+# does too. This preload library turns wildcard binds into loopback binds so the test peer
+# is reachable from this machine only.
+_LOOPBACK_BIND_C = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+int bind(int fd, const struct sockaddr *addr, socklen_t len) {
+    static int (*real_bind)(int, const struct sockaddr *, socklen_t);
+    if (!real_bind) real_bind = (int (*)(int, const struct sockaddr *, socklen_t))
+        dlsym(RTLD_NEXT, "bind");
+    if (addr && addr->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+        struct sockaddr_in a;
+        memcpy(&a, addr, sizeof a);
+        if (a.sin_addr.s_addr == htonl(INADDR_ANY)) {
+            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            return real_bind(fd, (const struct sockaddr *)&a, sizeof a);
+        }
+    } else if (addr && addr->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+        struct sockaddr_in6 a;
+        memcpy(&a, addr, sizeof a);
+        if (IN6_IS_ADDR_UNSPECIFIED(&a.sin6_addr)) {
+            a.sin6_addr = in6addr_loopback;
+            return real_bind(fd, (const struct sockaddr *)&a, sizeof a);
+        }
+    }
+    return real_bind(fd, addr, len);
+}
+"""
+
+
+def loopback_bind_library(workdir: Path) -> Path | None:
+    """Build the wildcard→loopback bind() preload library; None without a C compiler."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        return None
+    src, lib = workdir / "loopback_bind.c", workdir / "libloopback_bind.so"
+    src.write_text(_LOOPBACK_BIND_C)
+    subprocess.run([cc, "-shared", "-fPIC", "-O2", "-o", str(lib), str(src), "-ldl"], check=True)
+    return lib
+
+
 def start_baresip(workdir: Path, *, max_seconds: int = 120) -> Peer:
     """Start baresip 1.0 headless as an echo server on 127.0.0.1.
 
@@ -190,6 +267,10 @@ def start_baresip(workdir: Path, *, max_seconds: int = 120) -> Peer:
     # regint=0: no registration; no answermode: the echo module answers.
     (workdir / "accounts").write_text("<sip:helpline@127.0.0.1>;regint=0\n")
     log = workdir / "baresip.out"
+    env = dict(os.environ)
+    shim = loopback_bind_library(workdir)
+    if shim is not None:
+        env["LD_PRELOAD"] = str(shim)
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [BARESIP, "-f", str(workdir), "-t", str(max_seconds), "-v"],
@@ -197,8 +278,9 @@ def start_baresip(workdir: Path, *, max_seconds: int = 120) -> Peer:
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            env=env,
         )
-    peer = Peer(proc, workdir, port, log)
+    peer = Peer(proc, workdir, port, log, extra={"loopback_shim": str(shim or "")})
     try:
         wait_bound(port, "udp", proc)
         deadline = time.monotonic() + 10
