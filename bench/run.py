@@ -1,0 +1,32 @@
+"""``make bench``: every benchmark in turn; each writes its JSON to bench/results/."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from bench.common import ROOT
+
+STEPS = [
+    ("speech engines", [sys.executable, "bench/engines.py"]),
+    (
+        "Rasa REST round trip",
+        [str(ROOT / ".venv-rasa" / "bin" / "python"), "scripts/rasa/bench_rest.py"],
+    ),
+    ("turn latency, one call", [sys.executable, "-m", "bench.turn_latency", "--turns", "24"]),
+]
+
+
+def main() -> None:
+    failed = []
+    for name, argv in STEPS:
+        print(f"== {name}: {' '.join(argv)}", flush=True)
+        if subprocess.run(argv, cwd=ROOT).returncode != 0:
+            failed.append(name)
+    if failed:
+        print(f"failed: {', '.join(failed)}")
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
