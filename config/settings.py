@@ -159,8 +159,9 @@ class QueueSettings(_Section):
 
 class RecordsSettings(_Section):
     path: Path = PROJECT_DIR / "var" / "records.sqlite"
-    caller_hash_salt: str = "change-me"
-    """Salt for the hashed caller number; set a secret per site."""
+    caller_hash_salt: str | None = None
+    """Secret for the hashed caller number. Default: a random one made on first start and
+    kept next to the database (``<path>.salt``), so hashes stay stable for this site."""
 
     _resolve = field_validator("path")(_project_path)
 

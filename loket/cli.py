@@ -38,8 +38,6 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     print(f"  HTTP     http://{settings.http.host}:{settings.http.port}/healthz")
     print(f"  Rasa     {settings.rasa.url} (actions on port {settings.rasa.actions_port})")
     print(f"  Records  {settings.records.path}")
-    if settings.records.caller_hash_salt == "change-me":
-        print("  warning: records.caller_hash_salt is the default; set a secret per site")
     for readiness in voice_readiness(settings).values():
         print(f"  Voice    {readiness.summary()}")
     return 0

@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import secrets
 import sqlite3
 import time
 from pathlib import Path
@@ -42,6 +44,27 @@ CREATE INDEX IF NOT EXISTS events_by_call ON events(call_id, seq);
 """
 
 
+def site_salt(configured: str | None, db_path: Path) -> str:
+    """The configured secret, or this site's own random one (made once, kept beside the DB).
+
+    Phone numbers are few enough to try them all, so the hash is only a pseudonym if
+    the salt is secret: never a default shared by every installation.
+    """
+    if configured:
+        return configured
+    path = db_path.with_name(db_path.name + ".salt")
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    salt = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(salt + "\n")
+    return salt
+
+
 def hash_caller(caller: str, salt: str) -> str:
     """A stable pseudonym for a phone number: HMAC, so it can't be reversed by lookup."""
     return hmac.new(salt.encode(), caller.encode(), hashlib.sha256).hexdigest()[:24]
@@ -50,10 +73,10 @@ def hash_caller(caller: str, salt: str) -> str:
 class Records:
     """The records store. One connection, used from the event loop thread only."""
 
-    def __init__(self, path: Path, salt: str) -> None:
+    def __init__(self, path: Path, salt: str | None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.salt = salt
+        self.salt = site_salt(salt, path)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import yaml
 
 from config.settings import PROJECT_DIR, ConfigError, Settings, load_settings
 from telephony.sip.endpoint import route_source_ip
@@ -44,10 +45,29 @@ def rasa_bin(venv: Path) -> str:
     return str(venv / "bin" / "rasa")
 
 
+def rasa_endpoints(settings: Settings, run_dir: Path) -> Path:
+    """The project's endpoints.yml with the action server where our settings put it.
+
+    One source of truth for ports: the typed settings, not a second copy in YAML.
+    """
+    project = settings.rasa.project_dir
+    endpoints = yaml.safe_load((project / "endpoints.yml").read_text(encoding="utf-8")) or {}
+    endpoints["action_endpoint"] = {"url": f"http://127.0.0.1:{settings.rasa.actions_port}/webhook"}
+    tracker = endpoints.get("tracker_store")
+    if isinstance(tracker, dict) and tracker.get("dialect") == "sqlite":
+        db = Path(str(tracker.get("db", "var/tracker.sqlite")))
+        tracker["db"] = str(db if db.is_absolute() else project / db)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    out = run_dir / "rasa-endpoints.yml"
+    out.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
+    return out
+
+
 def children(settings: Settings, rasa_venv: Path, log_dir: Path) -> list[Child]:
     project = settings.rasa.project_dir
     port = settings.rasa.url.rsplit(":", 1)[-1].split("/")[0]
     actions_port = str(settings.rasa.actions_port)
+    endpoints = rasa_endpoints(settings, log_dir.parent)
     return [
         Child(
             "actions",
@@ -69,7 +89,7 @@ def children(settings: Settings, rasa_venv: Path, log_dir: Path) -> list[Child]:
                 "-m",
                 "models",
                 "--endpoints",
-                "endpoints.yml",
+                str(endpoints),
                 "--credentials",
                 "credentials.yml",
             ],

@@ -89,3 +89,16 @@ def test_config_check_reports_voice_readiness() -> None:
     assert check.returncode == 0, check.stderr
     assert "Configuration OK" in check.stdout
     assert "en: voice ready" in check.stdout
+
+
+def test_caller_numbers_are_hashed_with_a_per_site_secret(tmp_path: Path) -> None:
+    from loket.records import Records, hash_caller
+
+    db = tmp_path / "r.sqlite"
+    first = Records(db, None)
+    second = Records(db, None)  # a restart keeps the site's salt: hashes stay comparable
+    assert first.salt == second.salt and len(first.salt) == 64
+    assert (db.parent / "r.sqlite.salt").stat().st_mode & 0o077 == 0
+    other_site = Records(tmp_path / "other" / "r.sqlite", None)
+    assert hash_caller("+31201234567", first.salt) != hash_caller("+31201234567", other_site.salt)
+    assert Records(tmp_path / "x.sqlite", "configured").salt == "configured"
