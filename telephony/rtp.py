@@ -14,13 +14,12 @@ import asyncio
 import logging
 import secrets
 import socket
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from aiortp import DtmfReceiver, RtpPacket
 from aiortp.codecs import Codec, get_codec
 
+from telephony.playout import Playout
 from telephony.sip.sdp import MediaPlan
 
 log = logging.getLogger(__name__)
@@ -75,13 +74,6 @@ class RtpPortPool:
         self._in_use.discard(port)
 
 
-@dataclass(slots=True)
-class _Outgoing:
-    pcm: bytes
-    offset: int
-    done: asyncio.Future[bool]
-
-
 class _Protocol(asyncio.DatagramProtocol):
     def __init__(self, on_packet: Callable[[bytes, tuple[str, int]], None] | None) -> None:
         self.on_packet = on_packet
@@ -114,13 +106,12 @@ class RtpStream:
         self._seq = secrets.randbits(16)
         self._ts = secrets.randbits(32)
         self._marker = True
-        self._queue: deque[_Outgoing] = deque()
+        self.playout = Playout(self.frame_samples)
         self._rx_ssrc: int | None = None
         self._rx_seq: int | None = None
         self._dtmf = DtmfReceiver(self._on_dtmf)
         self._rtp: asyncio.DatagramTransport | None = None
         self._rtcp: asyncio.DatagramTransport | None = None
-        self._silence = b"\x00" * (2 * self.frame_samples)
         self.closed = False
 
     @property
@@ -152,6 +143,7 @@ class RtpStream:
         """A re-INVITE changed the session (hold, unhold, new address or codec)."""
         if plan.payload_type != self._plan.payload_type:
             self._codec = get_codec(plan.payload_type)
+            self.playout.resize(plan.sample_rate * FRAME_MS // 1000)
         if plan.remote != self._plan.remote:
             self._remote = plan.remote
             self._latched = False
@@ -160,32 +152,20 @@ class RtpStream:
     # ------------------------------------------------------------------ sending
 
     def play(self, pcm: bytes) -> asyncio.Future[bool]:
-        """Queue PCM (at ``sample_rate``); the future says True when all of it was sent,
-        False when it was flushed first (barge-in, hang-up)."""
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        if self.closed or not pcm:
-            done.set_result(not self.closed)
-            return done
-        self._queue.append(_Outgoing(pcm, 0, done))
-        return done
+        """Queue PCM (at ``sample_rate``); True when all of it was sent, False when flushed."""
+        return self.playout.play(pcm)
 
     @property
     def playing(self) -> bool:
-        return bool(self._queue)
+        return self.playout.playing
 
     def flush(self) -> int:
-        """Drop queued audio now; returns the number of samples dropped."""
-        dropped = 0
-        while self._queue:
-            item = self._queue.popleft()
-            dropped += (len(item.pcm) - item.offset) // 2
-            if not item.done.done():
-                item.done.set_result(False)
-        return dropped
+        """Drop queued audio now (barge-in); returns the number of samples dropped."""
+        return self.playout.flush()
 
     def tick(self) -> None:
         """Called every 20 ms by the media clock: send one frame (silence if idle)."""
-        frame = self._next_frame()
+        frame = self.playout.next_frame()
         self._ts = (self._ts + TIMESTAMP_STEP) & 0xFFFFFFFF
         if self._rtp is None or not self._plan.we_send or self.closed:
             return
@@ -201,25 +181,6 @@ class RtpStream:
         self._seq = (self._seq + 1) & 0xFFFF
         self._rtp.sendto(packet.serialize(), self._remote)
         self.packets_out += 1
-
-    def _next_frame(self) -> bytes:
-        need = 2 * self.frame_samples
-        if not self._queue:
-            return self._silence
-        parts: list[bytes] = []
-        have = 0
-        while self._queue and have < need:
-            item = self._queue[0]
-            chunk = item.pcm[item.offset : item.offset + need - have]
-            item.offset += len(chunk)
-            parts.append(chunk)
-            have += len(chunk)
-            if item.offset >= len(item.pcm):
-                self._queue.popleft()
-                if not item.done.done():
-                    item.done.set_result(True)
-        frame = b"".join(parts)
-        return frame + self._silence[: need - len(frame)]
 
     # ------------------------------------------------------------------ receiving
 
@@ -267,7 +228,7 @@ class RtpStream:
 
     def close(self) -> None:
         self.closed = True
-        self.flush()
+        self.playout.close()
         for transport in (self._rtp, self._rtcp):
             if transport is not None:
                 transport.close()
