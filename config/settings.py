@@ -84,6 +84,14 @@ class HttpSettings(_Section):
     port: int = Field(8080, ge=1, le=65535)
 
 
+class WebRtcSettings(_Section):
+    ice_servers: list[str] = Field(default_factory=list)
+    """STUN/TURN URLs for browsers behind NAT (none: host candidates only)."""
+    host_addresses: list[str] | None = None
+    """ICE host candidates to offer; null: every interface but loopback (aioice's choice).
+    ``[127.0.0.1]`` for a loopback-only host or tests."""
+
+
 class RasaSettings(_Section):
     url: str = "http://127.0.0.1:5005"
     timeout_s: float = Field(4.0, gt=0, le=60)
@@ -192,6 +200,7 @@ class Settings(_Section):
     sip: SipSettings = SipSettings()
     rtp: RtpSettings = RtpSettings()
     http: HttpSettings = HttpSettings()
+    webrtc: WebRtcSettings = WebRtcSettings()
     rasa: RasaSettings = RasaSettings()
     voice: VoiceSettings = VoiceSettings()
     queue: QueueSettings = QueueSettings()

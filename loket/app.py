@@ -19,6 +19,7 @@ from loket.records import Records
 from telephony.agent_queue import InProcessQueue
 from telephony.call import Call
 from telephony.calls import CallManager, TelephonyConfig
+from telephony.webrtc import WebCall, WebRtcCalls, use_host_addresses
 from voice import workers
 from voice.contracts import SttEngine, TtsEngine
 from voice.engines import build_stt, build_tts
@@ -120,6 +121,11 @@ class Gateway:
             ),
             self._run_session,
         )
+        self.web = WebRtcCalls(
+            self._run_web_session,
+            ice_servers=list(settings.webrtc.ice_servers),
+            max_calls=sip.max_calls,
+        )
         self.sip_ready = False
         self.voices_loaded = False
         self._warm_task: asyncio.Task[None] | None = None
@@ -132,8 +138,12 @@ class Gateway:
     async def _run_session(self, call: Call) -> None:
         await CallSession(call, self.services).run()
 
+    async def _run_web_session(self, call: WebCall) -> None:
+        await CallSession(call, self.services).run()
+
     async def start(self) -> None:
         workers.configure(self.settings.voice.threads)
+        use_host_addresses(self.settings.webrtc.host_addresses)
         loaded = await workers.run(load_voices, self.settings)
         self.voices.stt.update(loaded.stt)
         self.voices.tts.update(loaded.tts)
@@ -171,6 +181,7 @@ class Gateway:
                     await self.calls.drain()
         if self._warm_task is not None:
             self._warm_task.cancel()
+        await self.web.stop()
         await self.calls.stop()
         await self.rasa.close()
         self.records.close()
@@ -213,7 +224,8 @@ class Gateway:
             "voice_ready_languages": ready_langs,
             "components": components,
             "calls": {
-                "active": len(self.calls.calls),
+                "active": len(self.calls.calls) + len(self.web.calls),
+                "web": len(self.web.calls),
                 "total": self.calls.calls_total,
                 "queued": len(self.queue.waiting()),
             },

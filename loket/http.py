@@ -5,11 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, HTTPException, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
+
+WEB = Path(__file__).parent / "web"
+
+
+class SdpOffer(BaseModel):
+    sdp: str = Field(max_length=100_000)
+    type: str
+
 
 if TYPE_CHECKING:
     from loket.app import Gateway
@@ -28,6 +38,26 @@ def create_app(gateway: Gateway) -> FastAPI:
         body: dict[str, Any] = await gateway.health()
         status = 200 if body["components"]["sip"]["ready"] else 503
         return JSONResponse(body, status_code=status)
+
+    @app.get("/bel", response_class=HTMLResponse)
+    async def citizen_page() -> HTMLResponse:
+        """ "Bel ons via internet": a WebRTC call into the same voicebot as the phone line."""
+        return HTMLResponse((WEB / "bel.html").read_text(encoding="utf-8"))
+
+    @app.post("/webrtc/offer")
+    async def webrtc_offer(offer: SdpOffer) -> JSONResponse:
+        try:
+            sdp, call = await gateway.web.answer(offer.sdp, offer.type)
+        except OverflowError as exc:
+            raise HTTPException(503, str(exc)) from None
+        except ValueError as exc:
+            raise HTTPException(400, f"unusable offer: {exc}") from None
+        return JSONResponse({"sdp": sdp, "type": "answer", "call_id": call.id})
+
+    @app.post("/webrtc/{call_id}/hangup", status_code=204)
+    async def webrtc_hangup(call_id: str) -> Response:
+        gateway.web.hangup(call_id)
+        return Response(status_code=204)
 
     return app
 
