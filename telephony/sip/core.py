@@ -30,10 +30,11 @@ from telephony.sip.message import (
     salvage_request,
 )
 from telephony.sip.transaction import ClientTransaction, Peer, ServerTransaction, TxState
+from telephony.sip.uac import OutgoingCalls
 
 log = logging.getLogger(__name__)
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY"
 KNOWN_METHODS = frozenset(
     "INVITE ACK CANCEL BYE OPTIONS INFO UPDATE REGISTER PRACK SUBSCRIBE NOTIFY PUBLISH "
     "MESSAGE REFER".split()
@@ -41,6 +42,7 @@ KNOWN_METHODS = frozenset(
 SUPPORTED_EXTENSIONS = frozenset({"timer", "replaces"})
 _DTMF_RELAY = re.compile(r"^\s*signal\s*=\s*([0-9*#A-Da-d])\s*$", re.IGNORECASE | re.MULTILINE)
 _DTMF_DURATION = re.compile(r"^\s*duration\s*=\s*(\d+)\s*$", re.IGNORECASE | re.MULTILINE)
+_SIPFRAG = re.compile(r"^\s*SIP/2\.0\s+(\d{3})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,7 @@ class SipCore:
         self._events: deque[ev.Event] = deque()
         self.accepting = True
         """False while shutting down: new INVITEs get 503."""
+        self.uac = OutgoingCalls(self)
 
     # ------------------------------------------------------------------ outputs
 
@@ -81,6 +84,9 @@ class SipCore:
     def next_timer(self) -> float | None:
         deadlines = [t for tx in self._server_tx.values() if (t := tx.next_deadline()) is not None]
         deadlines += [t for tx in self._client_tx.values() if (t := tx.next_deadline()) is not None]
+        uac = self.uac.next_timer()
+        if uac is not None:
+            deadlines.append(uac)
         return min(deadlines) if deadlines else None
 
     # ------------------------------------------------------------------ input
@@ -113,6 +119,7 @@ class SipCore:
         self._on_request(request, peer, now, local)
 
     def handle_timers(self, now: float) -> None:
+        self.uac.handle_timers(now)
         for key, stx in list(self._server_tx.items()):
             deadline = stx.next_deadline()
             if deadline is None or now < deadline:
@@ -144,18 +151,19 @@ class SipCore:
     # ------------------------------------------------------------------ commands
 
     def ring(self, call_id: str, now: float) -> None:
-        dialog = self._early(call_id)
-        if dialog is not None:
-            self._respond(dialog, dialog.invite, 180, now, with_contact=True)
+        early = self._early(call_id)
+        if early is not None:
+            self._respond(early[0], early[1], 180, now, with_contact=True)
 
     def accept(self, call_id: str, sdp: bytes, now: float) -> None:
         """200 OK with our SDP (an answer, or an offer when the INVITE had none)."""
-        dialog = self._early(call_id)
-        if dialog is None:
+        early = self._early(call_id)
+        if early is None:
             return
-        dialog.offer_in_ack = not dialog.invite.msg.body
+        dialog, invite = early
+        dialog.offer_in_ack = not invite.msg.body
         dialog.state = DialogState.ACCEPTED
-        self._respond(dialog, dialog.invite, 200, now, with_contact=True, body=sdp)
+        self._respond(dialog, invite, 200, now, with_contact=True, body=sdp)
 
     def reject(
         self,
@@ -166,16 +174,21 @@ class SipCore:
         reason: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        dialog = self._early(call_id)
-        if dialog is None:
+        early = self._early(call_id)
+        if early is None:
             return
-        self._respond(dialog, dialog.invite, status, now, reason=reason, headers=headers)
+        dialog, invite = early
+        self._respond(dialog, invite, status, now, reason=reason, headers=headers)
         self._terminate(dialog, "gateway", f"rejected {status}")
 
     def hangup(self, call_id: str, now: float, reason: str = "hangup") -> None:
         """End the call from our side: BYE if answered, 480 while still ringing."""
         dialog = self.dialogs.get(call_id)
         if dialog is None or dialog.state is DialogState.TERMINATED:
+            return
+        if dialog.state is DialogState.EARLY and dialog.outgoing:
+            self.uac.cancel(call_id, now)
+            self._terminate(dialog, "gateway", reason)
             return
         if dialog.state is DialogState.EARLY:
             self.reject(call_id, 480, now, reason="Temporarily Unavailable")
@@ -417,7 +430,7 @@ class SipCore:
             self._reply(request, peer, 481, now)
             return
         self._reply(request, peer, 200, now, to_tag=dialog.local_tag)
-        if dialog.state is DialogState.EARLY:
+        if dialog.state is DialogState.EARLY and dialog.invite is not None:
             self._respond(dialog, dialog.invite, 487, now)
             self._terminate(dialog, "caller", "cancelled")
             self._events.append(ev.CallCancelled(dialog.call_id))
@@ -451,6 +464,8 @@ class SipCore:
             self._events.append(ev.SessionOffer(dialog.call_id, request, request.msg.body or None))
         elif method == "INFO":
             self._on_info(dialog, request, peer, now)
+        elif method == "NOTIFY":
+            self._on_notify(dialog, request, peer, now)
         elif method == "OPTIONS":
             self._reply(
                 request, peer, 200, now, headers={"Allow": ALLOW, "Accept": "application/sdp"}
@@ -486,9 +501,24 @@ class SipCore:
         if digit is not None:
             self._events.append(ev.Dtmf(dialog.call_id, digit, duration, "info"))
 
+    def _on_notify(self, dialog: Dialog, request: ParsedRequest, peer: Peer, now: float) -> None:
+        event = (request.msg.headers.get_first("event") or "").split(";")[0].strip().lower()
+        if event != "refer":
+            self._reply(request, peer, 489, now, reason="Bad Event")
+            return
+        self._reply(request, peer, 200, now)
+        match = _SIPFRAG.match(request.msg.text)
+        state = (request.msg.headers.get_first("subscription-state") or "").lower()
+        if match:
+            status = int(match.group(1))
+            final = status >= 200 or state.startswith("terminated")
+            self._events.append(ev.ReferNotify(dialog.call_id, status, final))
+
     # ------------------------------------------------------------------ responses
 
     def _on_response(self, resp: SipResponse, now: float) -> None:
+        if self.uac.on_response(resp, now):
+            return
         vias = resp.via
         if not vias or not vias[0].branch:
             return
@@ -500,11 +530,12 @@ class SipCore:
 
     # ------------------------------------------------------------------ helpers
 
-    def _early(self, call_id: str) -> Dialog | None:
+    def _early(self, call_id: str) -> tuple[Dialog, ParsedRequest] | None:
+        """An incoming call not answered yet (ours to ring, accept or reject)."""
         dialog = self.dialogs.get(call_id)
-        if dialog is None or dialog.state is not DialogState.EARLY:
+        if dialog is None or dialog.state is not DialogState.EARLY or dialog.invite is None:
             return None
-        return dialog
+        return dialog, dialog.invite
 
     def _send_request(
         self,
@@ -557,6 +588,31 @@ class SipCore:
         dialog = self.dialogs.get(call_id)
         if dialog is not None and dialog.state is DialogState.TERMINATED:
             del self.dialogs[call_id]
+            self.uac.forget(call_id)
+
+    # ------------------------------------------------------------------ calls we place
+
+    def invite(
+        self,
+        target: str,
+        peer: Peer,
+        local: tuple[str, int],
+        sdp: bytes,
+        now: float,
+        *,
+        from_user: str = "helpline",
+        headers: dict[str, str] | None = None,
+    ) -> str:
+        """Call *target* (e.g. another organisation's number); returns the Call-ID."""
+        return self.uac.invite(target, peer, local, sdp, now, from_user=from_user, headers=headers)
+
+    def refer(
+        self, call_id: str, target: str, now: float, headers: dict[str, str] | None = None
+    ) -> bool:
+        """Ask the far end to call *target* itself (RFC 3515); progress comes as ReferNotify."""
+        hdrs = {"Refer-To": f"<{target}>"}
+        hdrs.update(headers or {})
+        return self.send_in_dialog(call_id, "REFER", now, headers=hdrs)
 
 
 def _unsupported_required(msg: SipRequest) -> list[str]:

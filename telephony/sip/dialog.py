@@ -44,7 +44,8 @@ class Dialog:
     peer: Peer
     local_host: str
     local_port: int
-    invite: ParsedRequest
+    invite: ParsedRequest | None
+    """The caller's INVITE (we answer it); None for a call we placed."""
     invite_key: tuple[str, ...]
     state: DialogState = DialogState.EARLY
     remote_cseq: int = 0
@@ -56,6 +57,10 @@ class Dialog:
     reinvite_key: tuple[str, ...] | None = None
     offer_in_ack: bool = False
     """Late offer: our 200 carried the offer, the ACK carries the answer."""
+    outgoing: bool = False
+    """We placed this call (UAC): its INVITE branch is ``invite_key[0]``."""
+    ack: bytes | None = None
+    """Our ACK for the 2xx of a call we placed, resent if the 2xx is retransmitted."""
 
     def matches(self, request: ParsedRequest) -> bool:
         return request.to_tag == self.local_tag and request.from_tag == self.remote_tag
@@ -72,9 +77,14 @@ class Dialog:
         body: bytes = b"",
         content_type: str | None = None,
         headers: dict[str, str] | None = None,
+        cseq: int | None = None,
     ) -> tuple[SipRequest, str]:
-        """A new in-dialog request (§12.2.1.1) and its branch."""
-        self.local_cseq += 1
+        """A new in-dialog request (§12.2.1.1) and its branch.
+
+        *cseq*: reuse a number (the ACK of an INVITE) instead of taking the next one."""
+        if cseq is None:
+            self.local_cseq += 1
+            cseq = self.local_cseq
         branch = new_branch()
         transport = "TCP" if self.peer.transport == "tcp" else "UDP"
         req = SipRequest(method=method, uri=self.remote_target)
@@ -87,7 +97,7 @@ class Dialog:
         req.headers.set_single("From", f"{self.local_header};tag={self.local_tag}")
         req.headers.set_single("To", self.remote_header)
         req.headers.set_single("Call-ID", self.call_id)
-        req.headers.set_single("CSeq", f"{self.local_cseq} {method}")
+        req.headers.set_single("CSeq", f"{cseq} {method}")
         req.headers.set_single("Contact", self.contact(self.peer.transport))
         req.headers.set_single("User-Agent", user_agent)
         for name, value in (headers or {}).items():
@@ -128,3 +138,41 @@ def dialog_from_invite(
         invite_key=key,
         remote_cseq=request.cseq.seq,
     )
+
+
+def dialog_for_outgoing(
+    call_id: str,
+    target: str,
+    from_header: str,
+    peer: Peer,
+    local_host: str,
+    local_port: int,
+    branch: str,
+) -> Dialog:
+    """The dialog of a call we place; the remote tag and target come with the answer."""
+    return Dialog(
+        call_id=call_id,
+        local_tag=new_tag(),
+        remote_tag="",
+        local_header=from_header,
+        remote_header=f"<{target}>",
+        remote_target=target,
+        route_set=[],
+        peer=peer,
+        local_host=local_host,
+        local_port=local_port,
+        invite=None,
+        invite_key=(branch, "", "INVITE"),
+        remote_cseq=0,
+        outgoing=True,
+    )
+
+
+def contact_uri(value: str | None) -> str | None:
+    """The URI inside a Contact header value."""
+    if not value:
+        return None
+    value = value.strip()
+    if "<" in value and ">" in value:
+        return value[value.index("<") + 1 : value.index(">")]
+    return value.split(";", 1)[0].strip() or None

@@ -69,4 +69,46 @@ class RequestDone:
     status: int
 
 
-Event = IncomingCall | CallConfirmed | CallCancelled | CallEnded | SessionOffer | Dtmf | RequestDone
+@dataclass(frozen=True, slots=True)
+class OutgoingProgress:
+    """A provisional response to a call we placed (180 Ringing, 183)."""
+
+    call_id: str
+    status: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingAnswered:
+    call_id: str
+    answer: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingFailed:
+    call_id: str
+    status: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReferNotify:
+    """Progress of a transfer we asked for with REFER (RFC 3515): the sipfrag status."""
+
+    call_id: str
+    status: int
+    final: bool
+
+
+Event = (
+    IncomingCall
+    | CallConfirmed
+    | CallCancelled
+    | CallEnded
+    | SessionOffer
+    | Dtmf
+    | RequestDone
+    | OutgoingProgress
+    | OutgoingAnswered
+    | OutgoingFailed
+    | ReferNotify
+)

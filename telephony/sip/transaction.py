@@ -188,3 +188,66 @@ class ClientTransaction:
             self.retransmit_at = now + self.interval
             return self.data, False
         return None, False
+
+
+@dataclass(slots=True)
+class ClientInviteTransaction:
+    """Our INVITE (§17.1.1): Timer A retransmits, Timer B gives up, Timer D absorbs."""
+
+    branch: str
+    data: bytes
+    peer: Peer
+    call_id: str
+    started: float
+    state: TxState = TxState.TRYING  # "calling"
+    retransmit_at: float | None = None
+    interval: float = T1
+    ends_at: float | None = None
+    final_status: int = 0
+    ack: bytes | None = None
+    """The ACK for a non-2xx final, resent when that final is retransmitted."""
+
+    def __post_init__(self) -> None:
+        self.ends_at = self.started + 64 * T1  # Timer B
+        if not self.peer.reliable:
+            self.retransmit_at = self.started + T1  # Timer A
+
+    def on_provisional(self) -> None:
+        if self.state is TxState.TRYING:
+            self.state = TxState.PROCEEDING
+            self.retransmit_at = None
+            self.ends_at = None  # the TU decides how long to ring (CANCEL)
+
+    def on_final(self, status: int, ack: bytes | None, now: float) -> bool:
+        """True the first time a final response arrives."""
+        first = self.state in (TxState.TRYING, TxState.PROCEEDING)
+        self.retransmit_at = None
+        if first:
+            self.final_status = status
+        if status >= 300:
+            self.ack = ack
+            self.state = TxState.COMPLETED
+            self.ends_at = now + (0.0 if self.peer.reliable else 32.0)  # Timer D
+        else:
+            self.state = TxState.TERMINATED
+            self.ends_at = None
+        return first
+
+    def next_deadline(self) -> float | None:
+        times = [t for t in (self.retransmit_at, self.ends_at) if t is not None]
+        return min(times) if times else None
+
+    def on_timer(self, now: float) -> tuple[bytes | None, bool]:
+        """(bytes to retransmit, timed out now)."""
+        if self.ends_at is not None and now >= self.ends_at:
+            timed_out = self.state is TxState.TRYING
+            self.state = TxState.TERMINATED
+            self.retransmit_at = self.ends_at = None
+            if timed_out:
+                self.final_status = 408
+            return None, timed_out
+        if self.retransmit_at is not None and now >= self.retransmit_at:
+            self.interval *= 2
+            self.retransmit_at = now + self.interval
+            return self.data, False
+        return None, False
