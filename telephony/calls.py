@@ -71,6 +71,20 @@ class CallManager:
         self.calls_total = 0
         self._answered_mono: dict[str, float] = {}
         self._idle = asyncio.Event()
+        self._watchers: dict[str, list[Callable[[ev.Event], None]]] = {}
+
+    def watch(self, call_id: str, fn: Callable[[ev.Event], None]) -> Callable[[], None]:
+        """Hear every SIP event of one call (transfers wait on them); returns the unwatch."""
+        self._watchers.setdefault(call_id, []).append(fn)
+
+        def unwatch() -> None:
+            fns = self._watchers.get(call_id, [])
+            if fn in fns:
+                fns.remove(fn)
+            if not fns:
+                self._watchers.pop(call_id, None)
+
+        return unwatch
 
     def _update_idle(self) -> None:
         if self.calls or self._pending:
@@ -119,6 +133,8 @@ class CallManager:
     # ------------------------------------------------------------------ SIP events
 
     def _on_event(self, event: ev.Event) -> None:
+        for fn in list(self._watchers.get(event.call_id, ())):
+            fn(event)
         if isinstance(event, ev.IncomingCall):
             self._on_incoming(event)
         elif isinstance(event, ev.CallConfirmed):
@@ -205,6 +221,17 @@ class CallManager:
         self.clock.add(pending.stream)
         log.info("call.answered", extra={"call": call.id, "codec": pending.stream.plan.codec})
         self._spawn(self._session(call), f"session-{call.id}")
+
+    def adopt_outgoing(self, call_id: str, target: str, stream: RtpStream) -> Call:
+        """A call we placed was answered: track it like any other (BYE, watchdog, ports)."""
+        call = Call(call_id, target, "sip-out", stream, _hangup=self._hangup)
+        call.answered_at = call.started_at
+        stream.on_dtmf = lambda digit, _ms: call.dtmf(digit)
+        self.calls[call_id] = call
+        self._answered_mono[call_id] = self.endpoint.now
+        self.clock.add(stream)
+        self._update_idle()
+        return call
 
     async def _session(self, call: Call) -> None:
         try:

@@ -46,6 +46,10 @@ class Playout:
     def playing(self) -> bool:
         return bool(self._queue)
 
+    def backlog_samples(self) -> int:
+        """Samples queued and not yet sent."""
+        return sum(len(p.pcm) - p.offset for p in self._queue) // 2
+
     def flush(self) -> int:
         """Drop everything queued; returns the number of samples dropped."""
         dropped = 0

@@ -159,6 +159,9 @@ class RtpStream:
     def playing(self) -> bool:
         return self.playout.playing
 
+    def backlog_samples(self) -> int:
+        return self.playout.backlog_samples()
+
     def flush(self) -> int:
         """Drop queued audio now (barge-in); returns the number of samples dropped."""
         return self.playout.flush()

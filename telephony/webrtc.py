@@ -103,6 +103,9 @@ class WebRtcMedia:
     def play(self, pcm: bytes) -> asyncio.Future[bool]:
         return self.playout.play(pcm)
 
+    def backlog_samples(self) -> int:
+        return self.playout.backlog_samples()
+
     def flush(self) -> int:
         return self.playout.flush()
 
