@@ -172,7 +172,9 @@ def git_commit() -> dict[str, Any]:
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
 
-    dirty = bool(git("status", "--porcelain", "--", "voice", "bench").strip())
+    dirty = bool(
+        git("status", "--porcelain", "--untracked-files=no", "--", "voice", "bench").strip()
+    )
     return {"commit": git("rev-parse", "HEAD").strip(), "voice_or_bench_dirty": dirty}
 
 

