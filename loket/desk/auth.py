@@ -19,10 +19,11 @@ from base64 import b64encode
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import (
     APIRouter,
+    Depends,
     FastAPI,
     HTTPException,
     Request,
@@ -471,6 +472,37 @@ async def _read_json(request: Request, limit: int) -> dict[str, Any] | None:
     except (ValueError, UnicodeDecodeError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def _auth_of(conn: HTTPConnection) -> DeskAuth:
+    auth = getattr(conn.app.state, "desk_auth", None)
+    if not isinstance(auth, DeskAuth):
+        raise RuntimeError("install_auth() was not called on this app")
+    return auth
+
+
+def current_user(request: Request) -> DeskUser:
+    return _auth_of(request).require_user(request)
+
+
+def current_supervisor(request: Request) -> DeskUser:
+    return _auth_of(request).require_role("supervisor")(request)
+
+
+async def ws_current_user(websocket: WebSocket) -> DeskUser:
+    return await _auth_of(websocket).ws_user(websocket)
+
+
+async def ws_current_supervisor(websocket: WebSocket) -> DeskUser:
+    return await _auth_of(websocket).ws_role("supervisor")(websocket)
+
+
+# Parameter types for routes, usable in modules with ``from __future__ import annotations``
+# (FastAPI resolves them from the module's globals), e.g. ``async def f(user: CurrentUser)``.
+CurrentUser = Annotated[DeskUser, Depends(current_user)]
+SupervisorUser = Annotated[DeskUser, Depends(current_supervisor)]
+WsUser = Annotated[DeskUser, Depends(ws_current_user)]
+WsSupervisor = Annotated[DeskUser, Depends(ws_current_supervisor)]
 
 
 def install_auth(
