@@ -138,7 +138,19 @@ class LanguageSettings(_Section):
     """Spoken when the caller said nothing we could recognise."""
     goodbye: str
     no_agent: str
-    """Spoken when the maximum wait in the queue has passed."""
+    """Spoken when the call ends because no agent came (twice the maximum wait)."""
+    queue_position: str
+    """Announcement while waiting; ``{position}`` is filled in."""
+    queue_wait_one: str
+    queue_wait_many: str
+    """Expected wait; ``{minutes}`` is filled in (one / several minutes)."""
+    queue_wait_unknown: str
+    callback_offer: str
+    callback_confirmed: str
+    connecting: str
+    """Spoken to the caller while the agent hears the summary."""
+    agent_lost: str
+    """The agent's connection dropped: the caller is back at the head of the queue."""
 
 
 class VoiceSettings(_Section):
@@ -161,8 +173,38 @@ class QueueSettings(_Section):
     hold_audio: Path | None = None
     """WAV played while waiting; default: a generated gentle tone pattern."""
     max_wait_s: float = Field(1800.0, gt=0)
+    """From this wait on the caller is offered a callback anyway; at twice this wait the
+    call ends politely (a callback stays possible all along)."""
+    queues: list[str] = Field(default_factory=list)
+    """Topic/skill queues; the general queue exists as well. Agents' skills are queue names."""
+    general_queue: str = "general"
+    """Name of the general queue; the name ``general`` (the gateway's own handoffs) means it
+    too. Unknown queue names in a handoff wait here (logged as acd.unknown_queue)."""
+    offer_timeout_s: float = Field(20.0, gt=0, le=300)
+    """An offer not accepted within this time moves on to the next agent."""
+    after_missed_offer: Literal["break", "available"] = "break"
+    """State of an agent who let an offer time out ("not ready on no answer")."""
+    decline_cooldown_s: float = Field(60.0, ge=0, le=3600)
+    """A call an agent declined or missed is not offered to them again for this long."""
+    wrap_up_s: float = Field(30.0, ge=0, le=3600)
+    """After-call work; then back to available automatically (0: at once)."""
+    callbacks: bool = True
+    """Whether a waiting caller may ask for a callback (key 1)."""
+    default_handle_s: float = Field(300.0, gt=0)
+    """Handle time assumed for a queue before any call there was handled (expected wait)."""
+    handle_time_window: int = Field(20, ge=1, le=1000)
+    """Handled calls per queue in the rolling average handle time."""
 
     _resolve = field_validator("hold_audio")(_project_path)
+
+    @field_validator("queues")
+    @classmethod
+    def _queue_names(cls, value: list[str]) -> list[str]:
+        if any(not name.strip() for name in value):
+            raise ValueError("queue names must not be empty")
+        if len(set(value)) != len(value):
+            raise ValueError("queue names must be unique")
+        return value
 
 
 class RecordsSettings(_Section):

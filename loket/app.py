@@ -16,6 +16,7 @@ import aiohttp
 from config.settings import Settings
 from dialogue.rasa_client import RasaClient
 from loket.records import Records
+from telephony.acd_model import AcdConfig
 from telephony.agent_queue import InProcessQueue
 from telephony.call import Call
 from telephony.calls import CallManager, TelephonyConfig
@@ -85,7 +86,7 @@ class Gateway:
         self.voices = Voices()
         self.records = Records(settings.records.path, settings.records.caller_hash_salt)
         self.rasa = RasaClient(settings.rasa.url, settings.rasa.timeout_s)
-        self.queue = InProcessQueue()
+        self.queue = InProcessQueue(AcdConfig.from_mapping(settings.queue.model_dump()))
         self.speaker = Speaker(self.voices.voices, PromptCache())
         self._hold: dict[int, bytes] = {}
         vc = settings.voice

@@ -16,11 +16,12 @@ from typing import Any, Protocol
 
 from config.settings import LanguageSettings, Settings
 from dialogue.rasa_client import BotTurn, DialogueError, Handoff, intent_message
-from telephony.agent_queue import AgentQueue, Ticket
+from telephony.agent_queue import AgentQueue
 from voice.contracts import SttEngine
 from voice.listener import Listener, Utterance
 from voice.speaker import Speaker, Spoken
 from voice.vad import VadConfig
+from voice.waiting import AgentConnector, Waiting, wait_sentence
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,8 @@ class VoiceServices:
     queue: AgentQueue
     hold_audio: Callable[[int], bytes]
     vad_config: VadConfig = field(default_factory=VadConfig)
+    agents: AgentConnector | None = None
+    """Puts accepted calls through to agents (the desk); None: nobody takes calls."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +196,10 @@ class CallSession:
             await self.listener.stop()
             call.stream.on_audio = None
             call.on_dtmf = None
+            try:
+                self.s.queue.call_ended(call.id)  # an agent on this call goes to wrap-up
+            except Exception:
+                log.exception("queue.call_ended_failed", extra={"call": call.id})
             self._record_end()
 
     def _record_end(self) -> None:
@@ -397,7 +404,7 @@ class CallSession:
         return True
 
     async def hand_off(self, handoff: Handoff, *, told: bool, apologize: bool = False) -> None:
-        """Record the decision at once, tell the caller, queue, and hold."""
+        """Record the decision at once, tell the caller, queue, hold, connect; until the end."""
         self.record(
             "handoff",
             queue=handoff.queue,
@@ -406,10 +413,6 @@ class CallSession:
             summary=handoff.summary,
         )
         self.s.records.update_call(self.call.id, outcome="handoff")
-        if apologize:
-            await self.say(self.texts.apology)
-        if not told:
-            await self.say(self.texts.handoff)
         ticket = self.s.queue.enqueue(
             self.call.id,
             queue=handoff.queue,
@@ -418,38 +421,32 @@ class CallSession:
             language=self.language,
             summary=handoff.summary,
         )
+        self.record("queued", queue=ticket.queue, position=self.s.queue.position(ticket))
         try:
-            await self.hold(ticket)
+            estimate = self.s.queue.estimate(ticket)
+            told_text = [] if told else [self.texts.handoff]
+            if apologize:
+                told_text.insert(0, self.texts.apology)
+            told_text.append(
+                wait_sentence(
+                    self.texts.queue_wait_one,
+                    self.texts.queue_wait_many,
+                    self.texts.queue_wait_unknown,
+                    estimate,
+                )
+            )
+            await self.say(" ".join(told_text), interruptible=False)
+            while True:
+                agent = await Waiting(self, ticket).run()
+                if agent is None:
+                    return
+                self.record("agent_assigned", agent=agent)
+                if self.s.agents is None:
+                    return  # nothing to connect with (no desk): the call stays where it is
+                outcome = await self.s.agents.connect(self.call, ticket, agent, self.language)
+                if outcome != "requeued":
+                    return
+                self.record("requeued", reason="agent lost")
+                await self.say(self.texts.agent_lost, interruptible=False)
         finally:
             self.s.queue.leave(ticket)
-
-    async def hold(self, ticket: Ticket) -> None:
-        """Hold audio and announcements until an agent takes the call or the wait is over."""
-        self.listener.paused = True
-        stream = self.call.stream
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        every = self.settings.queue.hold_announcement_every_s
-        next_announcement = started + every
-        music = self.s.hold_audio(stream.sample_rate)
-        self.record("queued", queue=ticket.queue, position=self.s.queue.position(ticket))
-        while True:
-            now = loop.time()
-            if now - started >= self.settings.queue.max_wait_s:
-                self.record("queue_timeout", waited_s=round(now - started))
-                await self.say(self.texts.no_agent, interruptible=False)
-                self.s.records.update_call(self.call.id, outcome="no_agent")
-                self.call.hangup("queue timeout")
-                return
-            if now >= next_announcement:
-                stream.flush()
-                await self.say(self.texts.hold_announcement, interruptible=False)
-                next_announcement = loop.time() + every
-            piece = stream.play(music)
-            deadline = min(next_announcement, started + self.settings.queue.max_wait_s)
-            while not piece.done() and loop.time() < deadline:
-                await self._wait(piece, ticket.assigned, timeout=max(0.0, deadline - loop.time()))
-                if ticket.assigned.done() and not ticket.assigned.cancelled():
-                    stream.flush()
-                    self.record("agent_assigned", agent=ticket.assigned.result())
-                    return

@@ -17,6 +17,7 @@ import pytest
 from config.settings import Settings, load_settings
 from dialogue.rasa_client import BotTurn, DialogueError, Handoff
 from loket.records import Records
+from telephony.acd_model import AcdConfig
 from telephony.agent_queue import InProcessQueue
 from voice.contracts import AudioChunk, Recognizer, SttEngine, Transcript
 from voice.listener import Utterance
@@ -183,9 +184,10 @@ def harness(
     stts: dict[str, SttEngine] = {lang: FakeStt(lang) for lang in stt_languages}
     records = Records(tmp_path / "r.sqlite", "salt")
     dialogue = FakeDialogue(replies)
-    queue = InProcessQueue()
+    conf = conf or settings()
+    queue = InProcessQueue(AcdConfig.from_mapping(conf.queue.model_dump()))
     services = VoiceServices(
-        settings=conf or settings(),
+        settings=conf,
         speaker=Speaker(lambda lang: [voices[lang]], PromptCache()),
         stt=stts.get,
         dialogue=dialogue,
@@ -232,7 +234,9 @@ async def test_rasa_down_means_apology_and_the_queue_not_silence(tmp_path: Path)
     h.session.inputs.put_nowait(heard("hallo"))
     await h.until(lambda: "queued" in h.kinds())
     conf = h.session.settings.languages["nl"]
-    assert conf.apology in h.spoken() and conf.handoff in h.spoken()
+    told = " ".join(h.spoken())
+    assert conf.apology in told and conf.handoff in told
+    assert conf.queue_wait_unknown in told  # nobody logged in: no made-up number
     (handoff,) = h.events("handoff")
     assert handoff["reason"] == "assistant unavailable"
     assert "niet beschikbaar" in handoff["summary"]["spoken"]
@@ -255,7 +259,7 @@ async def test_key_0_asks_rasa_for_a_human_and_obeys_its_handoff(tmp_path: Path)
     assert h.dialogue.sent == [("/request_human", "nl")]
     assert h.events("handoff")[0]["queue"] == "toeslagen"
     # Rasa already told the caller: the gateway's own handoff text is not added
-    assert h.session.settings.languages["nl"].handoff not in h.spoken()
+    assert h.session.settings.languages["nl"].handoff not in " ".join(h.spoken())
     await h.finish()
 
 
@@ -353,7 +357,9 @@ async def test_silence_prompts_then_hands_off(tmp_path: Path) -> None:
     await h.finish()
 
 
-async def test_hold_repeats_announcements_and_ends_politely_at_max_wait(tmp_path: Path) -> None:
+async def test_hold_announces_position_and_ends_politely_after_twice_max_wait(
+    tmp_path: Path,
+) -> None:
     conf = settings(QUEUE__HOLD_ANNOUNCEMENT_EVERY_S="5", QUEUE__MAX_WAIT_S="0.3")
     h = harness(tmp_path, replies={"help": DialogueError("down")}, conf=conf)
     h.call.stream.hold_time = 0.1
@@ -361,22 +367,80 @@ async def test_hold_repeats_announcements_and_ends_politely_at_max_wait(tmp_path
     h.session.inputs.put_nowait(heard("help"))
     assert h.task is not None
     await asyncio.wait_for(h.task, 5)
-    assert "queue_timeout" in h.kinds()
-    assert conf.languages["nl"].no_agent in h.spoken()
+    told = " ".join(h.spoken())
+    nl = conf.languages["nl"]
+    assert nl.queue_position.format(position=1) in told  # max wait: announced at once
+    assert nl.callback_offer in told
+    assert "queue_timeout" in h.kinds() and nl.no_agent in told
     assert h.call.ended_by == "gateway"
     assert h.records.call("call-1")["outcome"] == "no_agent"  # type: ignore[index]
 
 
-async def test_agent_assignment_ends_the_hold(tmp_path: Path) -> None:
+async def test_key_1_after_the_announcement_asks_for_a_callback(tmp_path: Path) -> None:
+    conf = settings(QUEUE__HOLD_ANNOUNCEMENT_EVERY_S="5", QUEUE__MAX_WAIT_S="0.2")
+    h = harness(tmp_path, replies={"help": DialogueError("down")}, conf=conf)
+    h.call.stream.hold_time = 0.05
+    await h.start()
+    h.session.inputs.put_nowait(heard("help"))
+    await h.until(lambda: "announced" in h.kinds())
+    h.session._on_dtmf("1")
+    assert h.task is not None
+    await asyncio.wait_for(h.task, 5)
+    assert "callback_requested" in h.kinds()
+    assert conf.languages["nl"].callback_confirmed in h.spoken()
+    (task,) = h.queue.callbacks()
+    assert task.caller_ref == "+31201234567" and task.queue == "algemeen"
+    assert h.records.call("call-1")["outcome"] == "callback"  # type: ignore[index]
+
+
+async def test_key_1_before_any_announcement_does_nothing(tmp_path: Path) -> None:
     h = harness(tmp_path, replies={"help": DialogueError("down")})
-    h.call.stream.hold_time = 10
+    h.call.stream.hold_time = 0.05
     await h.start()
     h.session.inputs.put_nowait(heard("help"))
     await h.until(lambda: "queued" in h.kinds())
-    h.queue.waiting()[0].assigned.set_result("agent-7")
-    await h.until(lambda: "agent_assigned" in h.kinds())
-    assert h.events("agent_assigned")[0]["agent"] == "agent-7"
+    h.session._on_dtmf("1")
+    await asyncio.sleep(0.3)
+    assert "callback_requested" not in h.kinds() and h.queue.callbacks() == []
     await h.finish()
+
+
+class FakeAgents:
+    """A desk whose agent's connection drops on the first call and holds on the second."""
+
+    def __init__(self, queue: InProcessQueue, outcomes: list[str]) -> None:
+        self.queue = queue
+        self.outcomes = outcomes
+        self.connected: list[str] = []
+
+    async def connect(self, call: Any, ticket: Any, agent_id: str, language: str) -> str:
+        self.connected.append(agent_id)
+        outcome = self.outcomes.pop(0)
+        if outcome == "requeued":
+            self.queue.disconnect(agent_id)  # what the desk does when the socket drops
+            await ticket.requeued
+            self.queue.login(agent_id, ["algemeen"], ready=True)
+        return outcome
+
+
+async def test_an_accepted_call_is_connected_and_a_lost_agent_requeues(tmp_path: Path) -> None:
+    h = harness(tmp_path, replies={"help": DialogueError("down")})
+    agents = FakeAgents(h.queue, ["requeued", "ended"])
+    h.session.s.agents = agents
+    h.call.stream.hold_time = 10
+    h.queue.login("agent-7", ["algemeen"], ready=True)
+    await h.start()
+    h.session.inputs.put_nowait(heard("help"))
+    await h.until(lambda: "queued" in h.kinds())
+    h.queue.accept("agent-7", "call-1")
+    await h.until(lambda: "requeued" in h.kinds())
+    assert h.session.settings.languages["nl"].agent_lost in h.spoken()
+    assert h.events("agent_assigned")[0]["agent"] == "agent-7"
+    await h.until(lambda: h.queue.snapshot().to_dict()["agents"][0]["state"] == "offered")
+    h.queue.accept("agent-7", "call-1")
+    await h.until(lambda: len(agents.connected) == 2)
+    assert h.task is not None
+    await asyncio.wait_for(h.task, 5)
 
 
 async def test_barge_in_flushes_only_interruptible_speech(tmp_path: Path) -> None:
