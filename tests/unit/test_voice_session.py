@@ -27,6 +27,11 @@ from voice.speaker import PromptCache, Speaker
 RATE = 8000
 
 
+def _finish(fut: asyncio.Future[bool]) -> None:
+    if not fut.done():
+        fut.set_result(True)
+
+
 class FakeStream:
     """Plays instantly (next loop turn); remembers what was played."""
 
@@ -44,7 +49,7 @@ class FakeStream:
         self.played.append(pcm)
         self._pending.append(fut)
         delay = self.hold_time if len(pcm) > 20000 else 0.0
-        asyncio.get_running_loop().call_later(delay, lambda: fut.done() or fut.set_result(True))
+        asyncio.get_running_loop().call_later(delay, _finish, fut)
         return fut
 
     def flush(self) -> int:
