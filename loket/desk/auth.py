@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import (
-    APIRouter,
     Depends,
     FastAPI,
     HTTPException,
@@ -299,13 +298,13 @@ class DeskAuth:
 
     # ------------------------------------------------------------------ routes
 
-    def router(self) -> APIRouter:
-        router = APIRouter()
-        router.add_api_route("/login", self.login_page, methods=["GET"], include_in_schema=False)
-        router.add_api_route("/login", self.login, methods=["POST"])
-        router.add_api_route("/logout", self.logout, methods=["POST"])
-        router.add_api_route("/api/me", self.me, methods=["GET"])
-        return router
+    def add_routes(self, app: FastAPI) -> None:
+        """/login (page and form), /logout, /api/me — on the app itself, not an included router,
+        so ``app.routes`` lists them plainly."""
+        app.add_api_route("/login", self.login_page, methods=["GET"], include_in_schema=False)
+        app.add_api_route("/login", self.login, methods=["POST"])
+        app.add_api_route("/logout", self.logout, methods=["POST"])
+        app.add_api_route("/api/me", self.me, methods=["GET"])
 
     async def login_page(self, request: Request) -> Response:
         if self.authenticate(request) is not None:
@@ -531,6 +530,6 @@ def install_auth(
         cost=cost,
     )
     app.add_middleware(AuthGate, auth=auth)
-    app.include_router(auth.router())
+    auth.add_routes(app)
     app.state.desk_auth = auth
     return auth
