@@ -170,6 +170,60 @@ class WebCall:
 SessionRunner = Callable[[WebCall], Awaitable[None]]
 
 
+@dataclass(eq=False)
+class WebRtcLeg:
+    """A browser's audio connection (a citizen's call, or an agent's desk audio)."""
+
+    pc: RTCPeerConnection
+    media: WebRtcMedia
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+    on_dtmf: Callable[[str], None] | None = None
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        self.media.close()
+        self.closed.set()
+        await self.pc.close()
+
+
+async def open_leg(sdp: str, ice_servers: list[str]) -> tuple[str, WebRtcLeg]:
+    """Answer a browser's offer: our SDP answer and the connected leg."""
+    config = RTCConfiguration(iceServers=[RTCIceServer(urls=url) for url in ice_servers])
+    pc = RTCPeerConnection(configuration=config)
+    leg = WebRtcLeg(pc, WebRtcMedia())
+    pc.addTrack(leg.media.track)
+
+    @pc.on("track")
+    def on_track(track: MediaStreamTrack) -> None:
+        leg._spawn(leg.media.consume(track) if track.kind == "audio" else _drain(track))
+
+    @pc.on("datachannel")
+    def on_channel(channel: RTCDataChannel) -> None:
+        @channel.on("message")
+        def on_message(message: object) -> None:
+            if isinstance(message, str) and message.strip() in DTMF_KEYS and leg.on_dtmf:
+                leg.on_dtmf(message.strip())
+
+    @pc.on("connectionstatechange")
+    async def on_state() -> None:
+        if pc.connectionState in ("failed", "closed"):
+            leg.media.close()
+            leg.closed.set()
+
+    try:
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+    except Exception:
+        await pc.close()
+        raise
+    return pc.localDescription.sdp, leg
+
+
 class WebRtcCalls:
     """Answers browser offers and runs each call's session, like CallManager for SIP."""
 
@@ -198,40 +252,13 @@ class WebRtcCalls:
             raise ValueError("expected an SDP offer")
         if not self.accepting or len(self.calls) >= self.max_calls:
             raise OverflowError("the helpline is at capacity")
-        config = RTCConfiguration(iceServers=[RTCIceServer(urls=url) for url in self.ice_servers])
-        pc = RTCPeerConnection(configuration=config)
-        media = WebRtcMedia()
-        call = WebCall(pc, media)
-        pc.addTrack(media.track)
-
-        @pc.on("track")
-        def on_track(track: MediaStreamTrack) -> None:
-            if track.kind == "audio":
-                self._spawn(media.consume(track))
-            else:
-                self._spawn(_drain(track))
-
-        @pc.on("datachannel")
-        def on_channel(channel: RTCDataChannel) -> None:
-            @channel.on("message")
-            def on_message(message: object) -> None:
-                if isinstance(message, str) and message.strip() in DTMF_KEYS:
-                    call.dtmf(message.strip())
-
-        @pc.on("connectionstatechange")
-        async def on_state() -> None:
-            if pc.connectionState in ("failed", "closed"):
-                call._end("caller", pc.connectionState)
-
-        try:
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
-            await pc.setLocalDescription(await pc.createAnswer())
-        except Exception:
-            await pc.close()
-            raise
+        answer, leg = await open_leg(sdp, self.ice_servers)
+        call = WebCall(leg.pc, leg.media)
+        leg.on_dtmf = call.dtmf
+        self._spawn(_end_when_closed(leg, call))
         self.calls[call.id] = call
         self._spawn(self._session(call))
-        return pc.localDescription.sdp, call
+        return answer, call
 
     async def _session(self, call: WebCall) -> None:
         try:
@@ -260,6 +287,11 @@ class WebRtcCalls:
             task.cancel()
         with contextlib.suppress(Exception):
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def _end_when_closed(leg: WebRtcLeg, call: WebCall) -> None:
+    await leg.closed.wait()
+    call._end("caller", "browser connection closed")
 
 
 async def _drain(track: MediaStreamTrack) -> None:
