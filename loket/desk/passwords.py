@@ -4,10 +4,10 @@ Hashes are PHC-style strings, ``$scrypt$ln=14,r=8,p=1$<salt>$<key>`` (unpadded
 base64), so the cost travels with each hash: raising :data:`DEFAULT_COST` later
 upgrades every account at its next login (:func:`needs_rehash`) without a migration.
 
-scrypt at N=2**14, r=8, p=1 uses 16 MiB and ~90 ms of one core on the 2-core
-reference machine (see docs/desk-auth.md): slow enough to make an offline guess
-expensive, quick enough that a shift of agents logging in at once is no burden.
-Hashing blocks, so callers on the event loop run it in a thread.
+scrypt at N=2**14, r=8, p=1 uses 16 MiB and 50 ms (idle) to 90 ms (busy) of one
+core on the 2-core reference machine (see docs/desk-auth.md): slow enough to make
+an offline guess expensive, quick enough that a shift of agents logging in at once
+is no burden. Hashing blocks (releasing the GIL), so the event loop runs it in a thread.
 """
 
 from __future__ import annotations
