@@ -151,6 +151,8 @@ class LanguageSettings(_Section):
     """Spoken to the caller while the agent hears the summary."""
     agent_lost: str
     """The agent's connection dropped: the caller is back at the head of the queue."""
+    transferring: str
+    """An agent transfers the caller to another organisation."""
 
 
 class VoiceSettings(_Section):

@@ -58,9 +58,17 @@ class Bridge:
         else:
             self.muted.discard(side)
 
+    def pause(self) -> None:
+        """Nobody hears anybody for now (the legs stay hooked)."""
+        self.active = False
+
+    def resume(self) -> None:
+        self.active = True
+
     def stop(self) -> None:
         """Unhook both legs (their audio goes back to whoever listened before)."""
-        if not self.active:
+        if self.a.on_audio is None and self.b.on_audio is None:
             return
         self.active = False
         self.a.on_audio, self.b.on_audio = self._saved
+        self._saved = (None, None)

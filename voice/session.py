@@ -21,7 +21,7 @@ from voice.contracts import SttEngine
 from voice.listener import Listener, Utterance
 from voice.speaker import Speaker, Spoken
 from voice.vad import VadConfig
-from voice.waiting import AgentConnector, Waiting, wait_sentence
+from voice.waiting import AgentConnector, Connected, Waiting, wait_sentence
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,8 @@ class Media(Protocol):
     def play(self, pcm: bytes) -> asyncio.Future[bool]: ...
 
     def flush(self) -> int: ...
+
+    def backlog_samples(self) -> int: ...
 
 
 class CallLike(Protocol):
@@ -413,6 +415,24 @@ class CallSession:
             summary=handoff.summary,
         )
         self.s.records.update_call(self.call.id, outcome="handoff")
+        while True:
+            transfer = await self._wait_for_agent(handoff, told=told, apologize=apologize)
+            if transfer is None:
+                return
+            # an agent moved the call to another queue: it waits there, with their note
+            self.s.queue.call_ended(self.call.id)
+            summary = dict(handoff.summary)
+            if transfer.note:
+                summary["agent_note"] = transfer.note
+            handoff = Handoff(
+                transfer.queue or "general", "transferred by agent", handoff.priority, summary
+            )
+            told, apologize = False, False
+
+    async def _wait_for_agent(
+        self, handoff: Handoff, *, told: bool, apologize: bool
+    ) -> Connected | None:
+        """Queue, hold, connect — until the call ends or an agent transfers it to a queue."""
         ticket = self.s.queue.enqueue(
             self.call.id,
             queue=handoff.queue,
@@ -439,13 +459,15 @@ class CallSession:
             while True:
                 agent = await Waiting(self, ticket).run()
                 if agent is None:
-                    return
+                    return None
                 self.record("agent_assigned", agent=agent)
                 if self.s.agents is None:
-                    return  # nothing to connect with (no desk): the call stays where it is
-                outcome = await self.s.agents.connect(self.call, ticket, agent, self.language)
-                if outcome != "requeued":
-                    return
+                    return None  # nothing to connect with (no desk): the call stays where it is
+                done = await self.s.agents.connect(self.call, ticket, agent, self.language)
+                if done.outcome == "transfer":
+                    return done
+                if done.outcome != "requeued":
+                    return None
                 self.record("requeued", reason="agent lost")
                 await self.say(self.texts.agent_lost, interruptible=False)
         finally:

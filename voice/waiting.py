@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from telephony.acd_model import AcdError, WaitEstimate
 from telephony.agent_queue import Ticket
@@ -23,12 +24,24 @@ log = logging.getLogger(__name__)
 CALLBACK_KEY = "1"
 
 
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """How an agent's part of a call ended."""
+
+    outcome: Literal["ended", "requeued", "transfer"]
+    """ended: the call is over; requeued: the agent was lost, the call is back at the
+    head of its queue; transfer: the agent moved it to ``queue`` with ``note``."""
+    queue: str | None = None
+    note: str = ""
+
+
 class AgentConnector(Protocol):
     """Puts an accepted call through to its agent (the desk implements it)."""
 
-    async def connect(self, call: CallLike, ticket: Ticket, agent_id: str, language: str) -> str:
-        """Whisper the summary, bridge, and return when the agent part is over:
-        "ended" (the call is over) or "requeued" (the agent was lost; back in the queue)."""
+    async def connect(
+        self, call: CallLike, ticket: Ticket, agent_id: str, language: str
+    ) -> Connected:
+        """Whisper the summary, bridge, and return when the agent's part is over."""
         ...
 
 

@@ -50,8 +50,8 @@ class DeskConnector:
 
     async def _first(self, call: CallLike, ticket: Ticket, *aws: asyncio.Future[Any]) -> str:
         """Wait for *aws*, the end of the call, or the agent being lost."""
-        ended = asyncio.ensure_future(call.ended.wait())
-        lost = asyncio.ensure_future(asyncio.shield(ticket.requeued))
+        ended: asyncio.Future[Any] = asyncio.ensure_future(call.ended.wait())
+        lost: asyncio.Future[Any] = asyncio.ensure_future(asyncio.shield(ticket.requeued))
         try:
             await asyncio.wait({ended, lost, *aws}, return_when=asyncio.FIRST_COMPLETED)
         finally:

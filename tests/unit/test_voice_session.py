@@ -23,6 +23,7 @@ from voice.contracts import AudioChunk, Recognizer, SttEngine, Transcript
 from voice.listener import Utterance
 from voice.session import CallSession, NoInput, VoiceServices
 from voice.speaker import PromptCache, Speaker
+from voice.waiting import Connected
 
 RATE = 8000
 
@@ -51,6 +52,9 @@ class FakeStream:
         delay = self.hold_time if len(pcm) > 20000 else 0.0
         asyncio.get_running_loop().call_later(delay, _finish, fut)
         return fut
+
+    def backlog_samples(self) -> int:
+        return 0
 
     def flush(self) -> int:
         self.flushes += 1
@@ -418,14 +422,17 @@ class FakeAgents:
         self.outcomes = outcomes
         self.connected: list[str] = []
 
-    async def connect(self, call: Any, ticket: Any, agent_id: str, language: str) -> str:
+    async def connect(self, call: Any, ticket: Any, agent_id: str, language: str) -> Connected:
         self.connected.append(agent_id)
         outcome = self.outcomes.pop(0)
         if outcome == "requeued":
             self.queue.disconnect(agent_id)  # what the desk does when the socket drops
             await ticket.requeued
             self.queue.login(agent_id, ["algemeen"], ready=True)
-        return outcome
+            return Connected("requeued")
+        if outcome.startswith("transfer:"):
+            return Connected("transfer", queue=outcome.split(":", 1)[1], note="wil een DigiD")
+        return Connected("ended")
 
 
 async def test_an_accepted_call_is_connected_and_a_lost_agent_requeues(tmp_path: Path) -> None:
@@ -470,3 +477,24 @@ async def test_key_during_the_disclosure_is_acted_on(tmp_path: Path) -> None:
     h.task = task
     await h.until(lambda: len(h.dialogue.sent) == 1)
     await h.finish()
+
+
+async def test_an_agent_transfers_the_call_to_another_queue_with_a_note(tmp_path: Path) -> None:
+    h = harness(tmp_path, replies={"help": DialogueError("down")})
+    agents = FakeAgents(h.queue, ["transfer:toeslagen", "ended"])
+    h.session.s.agents = agents
+    h.call.stream.hold_time = 10
+    h.queue.login("agent-7", ["algemeen"], ready=True)
+    h.queue.login("agent-8", ["toeslagen"], ready=True)
+    await h.start()
+    h.session.inputs.put_nowait(heard("help"))
+    await h.until(lambda: "queued" in h.kinds())
+    h.queue.accept("agent-7", "call-1")
+    await h.until(lambda: len(h.events("queued")) == 2)
+    assert h.events("queued")[1]["queue"] == "toeslagen"
+    (second,) = [t for t in h.queue.waiting() if t.call_id == "call-1"]
+    assert second.summary["agent_note"] == "wil een DigiD"
+    h.queue.accept("agent-8", "call-1")
+    assert h.task is not None
+    await asyncio.wait_for(h.task, 5)
+    assert agents.connected == ["agent-7", "agent-8"]
