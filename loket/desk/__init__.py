@@ -1,4 +1,7 @@
-"""The agent desk. Access first: accounts, password hashing, sessions, CSRF and the login gate.
+"""The agent desk, served by the gateway.
 
-``loket.desk.auth.install_auth`` puts it all on a FastAPI app; see docs/desk-auth.md.
+Access — accounts, password hashing, sessions, CSRF, login throttling and the gate
+that guards every desk route and WebSocket — is ``auth`` with ``accounts``,
+``passwords``, ``csrf``, ``throttle`` and ``gate``; ``auth.install_auth`` puts it on
+a FastAPI app (see docs/desk-auth.md).
 """
