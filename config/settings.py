@@ -92,6 +92,26 @@ class WebRtcSettings(_Section):
     ``[127.0.0.1]`` for a loopback-only host or tests."""
 
 
+class DeskSettings(_Section):
+    store_path: Path = PROJECT_DIR / "var" / "desk.sqlite"
+    """Accounts and sessions (SQLite, WAL); ``loket users`` writes the same file."""
+    secure_cookies: bool = False
+    """True when browsers reach the desk over HTTPS (TLS proxy): cookie ``__Host-``, Secure."""
+    origins: list[str] = Field(default_factory=list)
+    """Origins the desk is served from, e.g. ``[https://desk.example.nl]``; empty: the
+    request's Host. Needed behind a proxy that rewrites Host."""
+    session_idle_minutes: float = Field(30.0, gt=0, le=24 * 60)
+    session_max_hours: float = Field(12.0, gt=0, le=7 * 24)
+
+    _resolve = field_validator("store_path")(_project_path)
+
+    @model_validator(mode="after")
+    def _lifetimes(self) -> DeskSettings:
+        if self.session_idle_minutes * 60 > self.session_max_hours * 3600:
+            raise ValueError("session_idle_minutes must not exceed session_max_hours")
+        return self
+
+
 class RasaSettings(_Section):
     url: str = "http://127.0.0.1:5005"
     timeout_s: float = Field(4.0, gt=0, le=60)
@@ -245,6 +265,7 @@ class Settings(_Section):
     rtp: RtpSettings = RtpSettings()
     http: HttpSettings = HttpSettings()
     webrtc: WebRtcSettings = WebRtcSettings()
+    desk: DeskSettings = DeskSettings()
     rasa: RasaSettings = RasaSettings()
     voice: VoiceSettings = VoiceSettings()
     queue: QueueSettings = QueueSettings()

@@ -15,6 +15,8 @@ import aiohttp
 
 from config.settings import Settings
 from dialogue.rasa_client import RasaClient
+from loket.desk.connector import DeskConnector
+from loket.desk.hub import DeskHub
 from loket.records import Records
 from telephony.acd_model import AcdConfig
 from telephony.agent_queue import InProcessQueue
@@ -122,6 +124,10 @@ class Gateway:
             ),
             self._run_session,
         )
+        self.hub = DeskHub(self.queue, self.records, ice_servers=list(settings.webrtc.ice_servers))
+        self.services.agents = DeskConnector(
+            self.hub, self.speaker, settings, self.records, self.calls
+        )
         self.web = WebRtcCalls(
             self._run_web_session,
             ice_servers=list(settings.webrtc.ice_servers),
@@ -184,6 +190,8 @@ class Gateway:
             self._warm_task.cancel()
         await self.web.stop()
         await self.calls.stop()
+        self.hub.close()
+        self.queue.close()
         await self.rasa.close()
         self.records.close()
 

@@ -88,6 +88,7 @@ def cmd_shell(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from loket.models_cli import add_models_parser
+    from loket.users_cli import add_users_parser
 
     parser = argparse.ArgumentParser(prog="loket", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_config_check)
 
     add_models_parser(sub)
+    add_users_parser(sub)
 
     records = sub.add_parser("records", help="show call records")
     records.add_argument("call_id", nargs="?", help="one call with its events")

@@ -13,6 +13,10 @@ from fastapi import FastAPI, HTTPException, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
+from loket.desk.accounts import SessionPolicy
+from loket.desk.auth import install_auth
+from loket.desk.routes import add_desk_routes
+
 WEB = Path(__file__).parent / "web"
 
 
@@ -26,7 +30,16 @@ if TYPE_CHECKING:
 
 
 def create_app(gateway: Gateway) -> FastAPI:
-    app = FastAPI(title="Loket gateway", docs_url=None, redoc_url=None)
+    app = FastAPI(title="Loket gateway", docs_url=None, redoc_url=None, openapi_url=None)
+    desk = gateway.settings.desk
+    auth = install_auth(
+        app,
+        desk.store_path,
+        secure_cookies=desk.secure_cookies,
+        origins=desk.origins,
+        policy=SessionPolicy(desk.session_idle_minutes * 60, desk.session_max_hours * 3600),
+    )
+    add_desk_routes(app, gateway.hub, auth)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -71,24 +84,27 @@ class _QuietServer(uvicorn.Server):
 
 
 class HttpServer:
-    def __init__(self, server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+    def __init__(self, server: uvicorn.Server, task: asyncio.Task[None], app: FastAPI) -> None:
         self.server = server
         self.task = task
+        self.app = app
 
     async def stop(self) -> None:
         self.server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(self.task, 5)
+        auth = getattr(self.app.state, "desk_auth", None)
+        if auth is not None:
+            auth.close()
 
 
 async def start_http(gateway: Gateway, host: str, port: int) -> HttpServer:
-    config = uvicorn.Config(
-        create_app(gateway), host=host, port=port, log_level="warning", lifespan="off"
-    )
+    app = create_app(gateway)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
     server = _QuietServer(config)
     task = asyncio.get_running_loop().create_task(server.serve())
     while not server.started:
         if task.done():
             task.result()  # raises the bind error
         await asyncio.sleep(0.02)
-    return HttpServer(server, task)
+    return HttpServer(server, task, app)

@@ -55,6 +55,7 @@ def gateway_env(tmp: Path, **overrides: str) -> dict[str, str]:
         "LOKET_RASA__TIMEOUT_S": "2",
         "LOKET_RECORDS__PATH": str(tmp / "records.sqlite"),
         "LOKET_RECORDS__CALLER_HASH_SALT": "test-salt",
+        "LOKET_DESK__STORE_PATH": str(tmp / "desk.sqlite"),
     }
     env.update({f"LOKET_{k.upper()}": v for k, v in overrides.items()})
     return env

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-from voice.contracts import AudioChunk, SttEngine, TtsEngine
-from voice.sentences import split_sentences
+from voice.contracts import SttEngine, TtsEngine
 
 log = logging.getLogger(__name__)
 
@@ -98,39 +96,3 @@ def clear_cache() -> None:
     """Forget loaded engines (tests; a model reload)."""
     with _lock:
         _cache.clear()
-
-
-class FallbackTts:
-    """Speak with ``primary``; if it fails on a sentence, that sentence and the rest of the
-    text are spoken by ``fallback`` (espeak-ng) — the caller hears something, never silence.
-
-    Chunks carry their own rate: ``sample_rate`` is the primary's, but chunks from the
-    fallback may have another one.
-    """
-
-    def __init__(self, primary: TtsEngine, fallback: TtsEngine) -> None:
-        self.primary = primary
-        self.fallback = fallback
-        self.name = primary.name
-        self.language = primary.language
-        self.sample_rate = primary.sample_rate
-        self.failures = 0
-
-    async def synthesize(self, text: str) -> AsyncIterator[AudioChunk]:
-        engine = self.primary
-        for sentence in split_sentences(text):
-            if engine is self.primary:
-                try:
-                    chunks = [c async for c in self.primary.synthesize(sentence)]
-                except Exception:
-                    self.failures += 1
-                    log.exception(
-                        "%s TTS failed; falling back to %s", self.name, self.fallback.name
-                    )
-                    engine = self.fallback
-                else:
-                    for chunk in chunks:
-                        yield chunk
-                    continue
-            async for chunk in engine.synthesize(sentence):
-                yield chunk

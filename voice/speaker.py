@@ -17,6 +17,7 @@ from typing import Protocol
 
 from voice.contracts import TtsEngine
 from voice.resample import resample
+from voice.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -96,38 +97,40 @@ class Speaker:
         self.cache = cache or PromptCache()
 
     async def render(self, text: str, language: str, rate: int) -> AsyncIterator[tuple[str, bytes]]:
-        """(voice name, PCM at *rate*) per sentence, trying voices in order.
+        """(voice key, PCM at *rate*) per sentence, from the cache or the first voice that works.
 
-        A voice that fails mid-text hands the remaining sentences to the next one.
-        Raises RuntimeError when no voice could say anything.
+        A voice that fails hands the rest of the text, from the failing sentence on, to the
+        next one. Raises RuntimeError when no voice could say anything.
         """
         voices = list(self.voices(language))
-        done_sentences = 0
-        for engine in voices:
+        for engine in voices[:1]:
             cached = self.cache.get(_voice_key(engine), rate, text)
-            if cached is not None and done_sentences == 0:
+            if cached is not None:
                 for pcm in cached:
-                    yield engine.name, pcm
+                    yield _voice_key(engine), pcm
                 return
-            rendered: list[bytes] = []
-            try:
-                index = 0
-                async for chunk in engine.synthesize(text):
-                    index += 1
-                    if index <= done_sentences:
-                        continue  # already spoken by a voice that then failed
-                    pcm = chunk.pcm if chunk.rate == rate else resample(chunk.pcm, chunk.rate, rate)
-                    rendered.append(pcm)
-                    done_sentences += 1
-                    yield engine.name, pcm
-            except Exception:
-                log.warning("tts.voice_failed", extra={"voice": engine.name}, exc_info=True)
-                continue
-            if len(rendered) == done_sentences:  # the whole text from this voice
-                self.cache.put(_voice_key(engine), rate, text, rendered)
-            return
-        if done_sentences == 0:
-            raise RuntimeError(f"no voice could speak {language!r}")
+        current = 0
+        rendered: list[bytes] = []
+        for sentence in split_sentences(text) or [text]:
+            while current < len(voices):
+                engine = voices[current]
+                try:
+                    chunks = [c async for c in engine.synthesize(sentence)]
+                except Exception:
+                    log.warning("tts.voice_failed", extra={"voice": engine.name}, exc_info=True)
+                    current += 1
+                    continue
+                parts = [c.pcm if c.rate == rate else resample(c.pcm, c.rate, rate) for c in chunks]
+                pcm = b"".join(parts)
+                rendered.append(pcm)
+                yield _voice_key(engine), pcm
+                break
+            else:
+                if not rendered:
+                    raise RuntimeError(f"no voice could speak {language!r}")
+                return
+        if current == 0 and voices:  # the whole text in the first voice: keep it
+            self.cache.put(_voice_key(voices[0]), rate, text, rendered)
 
     async def warm(self, texts: Sequence[str], language: str, rate: int) -> None:
         """Synthesize fixed prompts ahead of time so they start instantly."""
@@ -160,5 +163,7 @@ class Speaker:
 
 
 def _voice_key(engine: TtsEngine) -> str:
-    """Engine names alone ("espeak") repeat across languages; the cache must not mix them."""
-    return f"{engine.name}/{engine.language}/{getattr(engine, 'voice', '')}"
+    """Everything that changes an engine's audio for a text: the cache must not mix voices
+    (engine names alone, "espeak", repeat across languages)."""
+    key = getattr(engine, "cache_key", None)
+    return key if isinstance(key, str) else f"{engine.name}/{engine.language}"

@@ -333,7 +333,7 @@ def test_gateway_app_routes_are_all_protected(tmp_path: Path) -> None:
     if "desk" in Settings.model_fields:
         env["LOKET_DESK__STORE_PATH"] = str(tmp_path / "desk.sqlite")
     # create_app only keeps the gateway for its handlers; none runs without a session
-    gateway = SimpleNamespace(settings=load_settings(env))
+    gateway = SimpleNamespace(settings=load_settings(env), hub=SimpleNamespace())
     app = create_app(cast(Any, gateway))
     auth = getattr(app.state, "desk_auth", None)
     if auth is None:  # not wired into create_app yet: wire it the way the gateway will

@@ -156,8 +156,9 @@ class Harness:
     def events(self, kind: str) -> list[dict[str, Any]]:
         return [e for e in self.records.events(self.call.id) if e["kind"] == kind]
 
-    def spoken(self) -> list[str]:
-        return [t for v in self.voices.values() for t in v.texts]
+    def spoken(self) -> str:
+        """Everything said, sentence by sentence, in one string."""
+        return " ".join(t for v in self.voices.values() for t in v.texts)
 
     async def start(self) -> None:
         self.task = asyncio.ensure_future(self.session.run())
@@ -215,7 +216,7 @@ def heard(text: str) -> Utterance:
 async def test_greeting_is_the_ai_disclosure_and_is_recorded(tmp_path: Path) -> None:
     h = harness(tmp_path)
     await h.start()
-    assert h.spoken()[0].startswith("U spreekt met de digitale assistent")
+    assert h.spoken().startswith("U spreekt met de digitale assistent")
     assert h.events("disclosure") == [
         {"at": pytest.approx(0, abs=1e10), "kind": "disclosure", "language": "nl", "complete": True}
     ]
@@ -243,7 +244,7 @@ async def test_rasa_down_means_apology_and_the_queue_not_silence(tmp_path: Path)
     h.session.inputs.put_nowait(heard("hallo"))
     await h.until(lambda: "queued" in h.kinds())
     conf = h.session.settings.languages["nl"]
-    told = " ".join(h.spoken())
+    told = h.spoken()
     assert conf.apology in told and conf.handoff in told
     assert conf.queue_wait_unknown in told  # nobody logged in: no made-up number
     (handoff,) = h.events("handoff")
@@ -268,7 +269,7 @@ async def test_key_0_asks_rasa_for_a_human_and_obeys_its_handoff(tmp_path: Path)
     assert h.dialogue.sent == [("/request_human", "nl")]
     assert h.events("handoff")[0]["queue"] == "toeslagen"
     # Rasa already told the caller: the gateway's own handoff text is not added
-    assert h.session.settings.languages["nl"].handoff not in " ".join(h.spoken())
+    assert h.session.settings.languages["nl"].handoff not in h.spoken()
     await h.finish()
 
 
@@ -376,7 +377,7 @@ async def test_hold_announces_position_and_ends_politely_after_twice_max_wait(
     h.session.inputs.put_nowait(heard("help"))
     assert h.task is not None
     await asyncio.wait_for(h.task, 5)
-    told = " ".join(h.spoken())
+    told = h.spoken()
     nl = conf.languages["nl"]
     assert nl.queue_position.format(position=1) in told  # max wait: announced at once
     assert nl.callback_offer in told

@@ -1,0 +1,77 @@
+"""Speaking: sentence by sentence, a failing voice handed over mid-text, the prompt cache."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from telephony.playout import Playout
+from voice.audio import silence
+from voice.contracts import AudioChunk
+from voice.sentences import split_sentences
+from voice.speaker import PromptCache, Speaker
+
+
+class FakeTts:
+    def __init__(self, name: str, rate: int, fail_on: str | None = None) -> None:
+        self.name = name
+        self.language = "nl"
+        self.sample_rate = rate
+        self.cache_key = f"{name}:{rate}"
+        self.fail_on = fail_on
+        self.spoken: list[str] = []
+
+    async def synthesize(self, text: str) -> AsyncIterator[AudioChunk]:
+        for sentence in split_sentences(text):
+            if self.fail_on is not None and self.fail_on in sentence:
+                raise RuntimeError("voice broke")
+            self.spoken.append(sentence)
+            yield silence(0.1, self.sample_rate)
+
+
+class Line:
+    sample_rate = 8000
+
+    def __init__(self) -> None:
+        self.playout = Playout(160)
+        self.pieces: list[int] = []
+
+    def play(self, pcm: bytes) -> asyncio.Future[bool]:
+        self.pieces.append(len(pcm) // 2)
+        fut = self.playout.play(pcm)
+        while self.playout.playing:
+            self.playout.next_frame()
+        return fut
+
+    def flush(self) -> int:
+        return self.playout.flush()
+
+
+async def test_a_failing_voice_hands_over_from_the_failing_sentence() -> None:
+    primary = FakeTts("piper", 22050, fail_on="Twee")
+    backup = FakeTts("espeak", 16000)
+    speaker = Speaker(lambda _lang: [primary, backup])
+    line = Line()
+    spoken = await speaker.say(line, "Een. Twee. Drie.", "nl")
+    assert primary.spoken == ["Een."] and backup.spoken == ["Twee.", "Drie."]
+    assert spoken.complete and not spoken.failed
+    assert line.pieces == [800, 800, 800]  # each 0.1 s sentence at the line's 8 kHz
+
+
+async def test_no_voice_at_all_is_reported_not_silent() -> None:
+    speaker = Speaker(lambda _lang: [FakeTts("piper", 22050, fail_on="")])
+    spoken = await speaker.say(Line(), "Hallo.", "nl")
+    assert spoken.failed and not spoken.complete
+
+
+async def test_fixed_prompts_come_from_the_cache_without_synthesis() -> None:
+    voice = FakeTts("piper", 22050)
+    speaker = Speaker(lambda _lang: [voice], PromptCache())
+    await speaker.warm(["Welkom. Hoe kan ik helpen?"], "nl", 8000)
+    assert len(voice.spoken) == 2
+    spoken = await speaker.say(Line(), "Welkom. Hoe kan ik helpen?", "nl")
+    assert spoken.cached and spoken.complete and len(voice.spoken) == 2
+    other_rate = Line()
+    other_rate.sample_rate = 16000
+    await speaker.say(other_rate, "Welkom. Hoe kan ik helpen?", "nl")
+    assert len(voice.spoken) == 4  # another line rate is another rendering
