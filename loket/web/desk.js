@@ -1,7 +1,7 @@
 "use strict";
 // The agent desk: one WebSocket for the view and commands, one WebRTC connection for audio.
 const $ = (id) => document.getElementById(id);
-window.desk = { view: null, level: 0, audio: "off", errors: [] };
+window.desk = { view: null, level: 0, peak: 0, audio: "off", errors: [] };
 let csrf = "", ws = null, pc = null, lastCall = null, analyser = null;
 
 const STATES = { offline: "offline", available: "beschikbaar", offered: "aangeboden",
@@ -87,6 +87,7 @@ function meter(stream) {
     analyser.getFloatTimeDomainData(data);
     let sum = 0; for (const x of data) sum += x * x;
     window.desk.level = Math.sqrt(sum / data.length);
+    window.desk.peak = Math.max(window.desk.peak, window.desk.level);
     requestAnimationFrame(tick);
   };
   tick();
