@@ -106,9 +106,7 @@ def _check_length(where: str, text: str, report: Report) -> None:
     if words > MAX_WORDS:
         report.errors.append(f"{where}: {words} words, at most {MAX_WORDS}: {text!r}")
     if sentences > MAX_SENTENCES:
-        report.errors.append(
-            f"{where}: {sentences} sentences, at most {MAX_SENTENCES}: {text!r}"
-        )
+        report.errors.append(f"{where}: {sentences} sentences, at most {MAX_SENTENCES}: {text!r}")
 
 
 def _check_entry(
@@ -150,8 +148,9 @@ def _check_entry(
     must_state = entry.get("must_state") or {}
     for lang in LANGUAGES:
         if not texts[lang]:
-            report.errors.append(f"{where}: no {lang} text (Dutch: no condition; English: "
-                                 f"condition `language: en`)")
+            report.errors.append(
+                f"{where}: no {lang} text (Dutch: no condition; English: condition `language: en`)"
+            )
             continue
         phrases = must_state.get(lang) if isinstance(must_state, dict) else None
         if not phrases:
@@ -190,27 +189,39 @@ def validate(
     topics = facts.get("topics") or {}
     extra = facts.get("responses") or {}
 
-    answers = {n[len(FAQ_PREFIX):] for n in responses if n.startswith(FAQ_PREFIX)}
+    answers = {n[len(FAQ_PREFIX) :] for n in responses if n.startswith(FAQ_PREFIX)}
     for topic in sorted(answers - set(topics)):
         report.errors.append(
             f"{FAQ_PREFIX}{topic}: answer has no entry in {facts_file.name} "
             f"(add topics.{topic} with its source and review_by)"
         )
     for topic, entry in topics.items():
-        _check_entry(f"{FAQ_PREFIX}{topic}", entry, responses.get(f"{FAQ_PREFIX}{topic}"),
-                     config or {}, today, report, is_answer=True)
+        _check_entry(
+            f"{FAQ_PREFIX}{topic}",
+            entry,
+            responses.get(f"{FAQ_PREFIX}{topic}"),
+            config or {},
+            today,
+            report,
+            is_answer=True,
+        )
         report.checked += 1
     for name, entry in extra.items():
-        _check_entry(str(name), entry, responses.get(str(name)), config or {}, today, report,
-                     is_answer=False)
+        _check_entry(
+            str(name), entry, responses.get(str(name)), config or {}, today, report, is_answer=False
+        )
         report.checked += 1
     return report
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--today", type=dt.date.fromisoformat, default=None,
-                        help="check review dates as if it were this day (YYYY-MM-DD)")
+    parser.add_argument(
+        "--today",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="check review dates as if it were this day (YYYY-MM-DD)",
+    )
     parser.add_argument("--rasa-dir", type=Path, default=RASA_DIR)
     parser.add_argument("--facts", type=Path, default=FACTS_FILE)
     parser.add_argument("--config", type=Path, default=CONFIG_FILE)
@@ -221,8 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     for line in report.errors:
         print(f"ERROR: {line}")
     status = "FAILED" if report.errors else "ok"
-    print(f"knowledge check {status}: {report.checked} entries, "
-          f"{len(report.errors)} errors, {len(report.warnings)} warnings")
+    print(
+        f"knowledge check {status}: {report.checked} entries, "
+        f"{len(report.errors)} errors, {len(report.warnings)} warnings"
+    )
     return 1 if report.errors else 0
 
 

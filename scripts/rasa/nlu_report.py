@@ -68,12 +68,16 @@ def scores(rows: list[tuple[str, str, str]]) -> dict[str, Any]:
         p = tp[label] / (tp[label] + fp[label]) if tp[label] + fp[label] else 0.0
         r = tp[label] / (tp[label] + fn[label]) if tp[label] + fn[label] else 0.0
         f1 = 2 * p * r / (p + r) if p + r else 0.0
-        per[label] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4),
-                      "support": tp[label] + fn[label]}
+        per[label] = {
+            "precision": round(p, 4),
+            "recall": round(r, 4),
+            "f1": round(f1, 4),
+            "support": tp[label] + fn[label],
+        }
     total = len(rows)
     weighted = sum(per[x]["f1"] * per[x]["support"] for x in labels) / total if total else 0.0
     macro = sum(per[x]["f1"] for x in labels) / len(labels) if labels else 0.0
-    topics = {k[len(FAQ) + 1:]: v for k, v in per.items() if k.startswith(FAQ + "/")}
+    topics = {k[len(FAQ) + 1 :]: v for k, v in per.items() if k.startswith(FAQ + "/")}
     intents = {k: v for k, v in per.items() if not k.startswith(FAQ + "/")}
     return {
         "examples": total,
@@ -114,15 +118,22 @@ def main(argv: list[str] | None = None) -> int:
     for group in ("topics", "intents"):
         prefix = "faq/" if group == "topics" else ""
         for label, s in sorted(result[group].items(), key=lambda kv: kv[1]["f1"]):
-            print(f"{prefix + label:32s} {s['f1']:6.3f} {s['precision']:6.3f} "
-                  f"{s['recall']:6.3f} {s['support']:4d}")
-    print(f"overall: weighted F1 {result['weighted_f1']:.3f}, macro F1 {result['macro_f1']:.3f}, "
-          f"accuracy {result['accuracy']:.3f} over {result['examples']} examples")
+            print(
+                f"{prefix + label:32s} {s['f1']:6.3f} {s['precision']:6.3f} "
+                f"{s['recall']:6.3f} {s['support']:4d}"
+            )
+    print(
+        f"overall: weighted F1 {result['weighted_f1']:.3f}, macro F1 {result['macro_f1']:.3f}, "
+        f"accuracy {result['accuracy']:.3f} over {result['examples']} examples"
+    )
     failed = []
     if result["weighted_f1"] < args.min_f1:
         failed.append(f"overall weighted F1 {result['weighted_f1']:.3f} < {args.min_f1}")
-    failed += [f"topic {t} F1 {s['f1']:.3f} < {args.min_topic_f1}"
-               for t, s in result["topics"].items() if s["f1"] < args.min_topic_f1]
+    failed += [
+        f"topic {t} F1 {s['f1']:.3f} < {args.min_topic_f1}"
+        for t, s in result["topics"].items()
+        if s["f1"] < args.min_topic_f1
+    ]
     for line in failed:
         print(f"BELOW TARGET: {line}")
     return 1 if failed else 0

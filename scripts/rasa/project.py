@@ -56,7 +56,8 @@ def input_files(paths: tuple[str, ...] = MODEL_INPUTS) -> list[Path]:
     for name in paths:
         path = RASA_DIR / name
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in {".yml", ".yaml"})
+            found = path.rglob("*")
+            files += sorted(p for p in found if p.is_file() and p.suffix in {".yml", ".yaml"})
         elif path.exists():
             files.append(path)
     return files
@@ -156,7 +157,7 @@ def servers(
     log_dir = log_dir or RESULTS_DIR / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     env = rasa_env()
-    env["SANIC_HOST"] = "127.0.0.1"   # rasa-sdk 3.6 has no --host flag; it reads this
+    env["SANIC_HOST"] = "127.0.0.1"  # rasa-sdk 3.6 has no --host flag; it reads this
     endpoints = RASA_DIR / "endpoints.yml"
     if tracker_db is not None or actions_port != 5055:
         text = endpoints.read_text(encoding="utf-8")
@@ -172,16 +173,34 @@ def servers(
         logs.append(actions_log)
         actions = subprocess.Popen(
             [rasa_bin(), "run", "actions", "--actions", "actions", "-p", str(actions_port)],
-            cwd=RASA_DIR, env=env, stdout=actions_log, stderr=subprocess.STDOUT,
+            cwd=RASA_DIR,
+            env=env,
+            stdout=actions_log,
+            stderr=subprocess.STDOUT,
         )
         procs.append(actions)
         rasa_log = (log_dir / f"rasa-{rasa_port}.log").open("wb")
         logs.append(rasa_log)
         server = subprocess.Popen(
-            [rasa_bin(), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(rasa_port),
-             "--model", str(model), "--endpoints", str(endpoints),
-             "--credentials", "credentials.yml"],
-            cwd=RASA_DIR, env=env, stdout=rasa_log, stderr=subprocess.STDOUT,
+            [
+                rasa_bin(),
+                "run",
+                "--enable-api",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(rasa_port),
+                "--model",
+                str(model),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                "credentials.yml",
+            ],
+            cwd=RASA_DIR,
+            env=env,
+            stdout=rasa_log,
+            stderr=subprocess.STDOUT,
         )
         procs.append(server)
         wait_http(f"http://127.0.0.1:{actions_port}/health", 120, actions)

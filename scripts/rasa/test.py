@@ -1,0 +1,211 @@
+"""`make rasa-test`: validate, train if needed, run the test stories, cross-validate NLU.
+
+Usage: python scripts/rasa/test.py [--skip-cv] [--folds 3]
+
+1. knowledge file + `rasa data validate --fail-on-warnings` (validate.py);
+2. `make train` logic (skipped when nothing changed);
+3. coverage: the test stories must cover every topic in Dutch and English
+   (story names contain [nl] / [en]) and every handoff path;
+4. `rasa test core --fail-on-prediction-errors` on dialogue/rasa/tests/;
+5. NLU cross-validation (cached by the hash of config + domain + NLU data) and the
+   per-topic F1 report (nlu_report.py), which fails below the targets.
+Results go to dialogue/rasa/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import nlu_report
+import project
+import train
+import validate
+import yaml
+
+CV_DIR = project.RESULTS_DIR / "nlu-cv"
+STORIES_DIR = project.RESULTS_DIR / "stories"
+TESTS_DIR = project.RASA_DIR / "tests"
+
+
+def _load_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _topics() -> list[str]:
+    names = set()
+    for path in (project.RASA_DIR / "data").rglob("*.yml"):
+        data = _load_yaml(path) or {}
+        for name in data.get("responses") or {}:
+            if str(name).startswith("utter_faq/"):
+                names.add(str(name).split("/", 1)[1])
+    return sorted(names)
+
+
+def _handoff_responses() -> list[str]:
+    data = _load_yaml(project.RASA_DIR / "domain" / "handoff.yml") or {}
+    names = (str(n) for n in (data.get("responses") or {}))
+    return sorted(n for n in names if n.startswith("utter_handoff_"))
+
+
+def coverage_problems() -> list[str]:
+    """What the test stories leave untested."""
+    seen: dict[str, set[str]] = {}
+    actions: set[str] = set()
+    for path in sorted(TESTS_DIR.glob("*.yml")):
+        for story in (_load_yaml(path) or {}).get("stories") or []:
+            lang = re.search(r"\[(nl|en)\]", str(story.get("story", "")))
+            for step in story.get("steps") or []:
+                intent = str(step.get("intent", ""))
+                if intent.startswith("faq/") and lang:
+                    seen.setdefault(intent[4:], set()).add(lang.group(1))
+                if "action" in step:
+                    actions.add(str(step["action"]))
+    problems = []
+    for topic in _topics():
+        missing = {"nl", "en"} - seen.get(topic, set())
+        if missing:
+            problems.append(f"topic {topic}: no test story in {', '.join(sorted(missing))}")
+    for name in _handoff_responses():
+        if name not in actions:
+            problems.append(f"handoff path {name}: not in any test story")
+    return problems
+
+
+def run_stories(model: Path) -> dict[str, Any]:
+    shutil.rmtree(STORIES_DIR, ignore_errors=True)
+    started = time.monotonic()
+    result = project.run(
+        [
+            project.rasa_bin(),
+            "test",
+            "core",
+            "--model",
+            str(model),
+            "--stories",
+            "tests",
+            "--out",
+            str(STORIES_DIR),
+            "--fail-on-prediction-errors",
+            "--no-plot",
+        ],
+        capture_output=True,
+    )
+    failed = STORIES_DIR / "failed_test_stories.yml"
+    failures = failed.read_text(encoding="utf-8") if failed.exists() else ""
+    ok = result.returncode == 0 and "story:" not in failures
+    if not ok:
+        print(result.stdout[-4000:] + result.stderr[-4000:])
+        print(failures[:8000])
+    report = project.read_json(STORIES_DIR / "story_report.json")
+    return {
+        "ok": ok,
+        "seconds": round(time.monotonic() - started, 1),
+        "accuracy": (report.get("accuracy") if report else None),
+    }
+
+
+def cross_validate(folds: int) -> tuple[bool, float]:
+    """Run the cross-validation unless its inputs are unchanged; True when it ran."""
+    digest = project.data_hash(("config.yml", "domain", "data/nlu"), extra=f"folds={folds}")
+    stamp = project.read_json(CV_DIR / "stamp.json")
+    if stamp.get("hash") == digest and (CV_DIR / "intent_successes.json").exists():
+        print(f"NLU cross-validation up to date (results in {CV_DIR}).")
+        return False, float(stamp.get("seconds", 0.0))
+    shutil.rmtree(CV_DIR, ignore_errors=True)
+    started = time.monotonic()
+    result = project.run(
+        [
+            project.rasa_bin(),
+            "test",
+            "nlu",
+            "--nlu",
+            "data/nlu",
+            "--config",
+            "config.yml",
+            "--domain",
+            "domain",
+            "--cross-validation",
+            "--folds",
+            str(folds),
+            "--out",
+            str(CV_DIR),
+            "--successes",
+            "--no-plot",
+        ]
+    )
+    seconds = time.monotonic() - started
+    if result.returncode != 0:
+        raise SystemExit(f"rasa test nlu --cross-validation failed (exit {result.returncode})")
+    project.write_json(
+        CV_DIR / "stamp.json", {"hash": digest, "folds": folds, "seconds": round(seconds, 1)}
+    )
+    return True, seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-cv", action="store_true", help="no NLU cross-validation")
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--min-f1", type=float, default=0.9)
+    parser.add_argument("--min-topic-f1", type=float, default=0.8)
+    args = parser.parse_args(argv)
+    project.main_guard()
+    failures: list[str] = []
+
+    if validate.main() != 0:
+        failures.append("validation")
+    if train.main([]) != 0:
+        print("training failed", file=sys.stderr)
+        return 1
+    model = project.current_model()
+    assert model is not None
+
+    problems = coverage_problems()
+    for line in problems:
+        print(f"COVERAGE: {line}")
+    if problems:
+        failures.append("test story coverage")
+
+    stories = run_stories(model)
+    print("test stories:", "ok" if stories["ok"] else "FAILED", f"({stories['seconds']} s)")
+    if not stories["ok"]:
+        failures.append(f"test stories (see {STORIES_DIR})")
+
+    summary: dict[str, Any] = {"stories": stories}
+    if not args.skip_cv:
+        ran, seconds = cross_validate(args.folds)
+        extra = json.dumps({"folds": args.folds, "cv_seconds": round(seconds, 1)})
+        code = nlu_report.main(
+            [
+                str(CV_DIR),
+                "--min-f1",
+                str(args.min_f1),
+                "--min-topic-f1",
+                str(args.min_topic_f1),
+                "--extra",
+                extra,
+            ]
+        )
+        if code != 0:
+            failures.append("NLU F1 below target")
+        summary["nlu"] = project.read_json(CV_DIR / "summary.json")
+        summary["nlu"]["ran_now"] = ran
+    project.write_json(project.RESULTS_DIR / "summary.json", summary)
+
+    if failures:
+        print("rasa-test FAILED: " + "; ".join(failures))
+        return 1
+    print("rasa-test ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
