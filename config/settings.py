@@ -188,6 +188,15 @@ class VoiceSettings(_Section):
     """Silence after the bot finished before the caller is prompted."""
     no_input_limit: int = Field(3, ge=1, le=10)
     """Prompts for a silent caller before the call goes to an agent."""
+    tts_cache_dir: Path | None = PROJECT_DIR / "var" / "tts-cache"
+    """Synthesized fixed texts kept on disk across restarts (null: memory only)."""
+    tts_cache_mb: int = Field(64, ge=0, le=4096)
+    """Memory for synthesized speech, all line rates together."""
+    warm_prompts: bool = True
+    """Synthesize every fixed text (settings and Rasa responses) at start-up, in the
+    background, so answers start without synthesis."""
+
+    _resolve = field_validator("tts_cache_dir")(_project_path)
 
 
 class QueueSettings(_Section):

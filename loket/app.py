@@ -28,8 +28,10 @@ from voice.contracts import SttEngine, TtsEngine
 from voice.engines import build_stt, build_tts
 from voice.hold import hold_audio
 from voice.model_registry import Readiness, voice_readiness
+from voice.prompt_cache import PromptCache
+from voice.prompts import fixed_texts
 from voice.session import CallSession, VoiceServices
-from voice.speaker import PromptCache, Speaker
+from voice.speaker import Speaker
 from voice.vad import VadConfig
 
 log = logging.getLogger(__name__)
@@ -89,7 +91,11 @@ class Gateway:
         self.records = Records(settings.records.path, settings.records.caller_hash_salt)
         self.rasa = RasaClient(settings.rasa.url, settings.rasa.timeout_s)
         self.queue = InProcessQueue(AcdConfig.from_mapping(settings.queue.model_dump()))
-        self.speaker = Speaker(self.voices.voices, PromptCache())
+        vs = settings.voice
+        self.speaker = Speaker(
+            self.voices.voices,
+            PromptCache(vs.tts_cache_mb * 1024 * 1024, directory=vs.tts_cache_dir),
+        )
         self._hold: dict[int, bytes] = {}
         vc = settings.voice
         self.services = VoiceServices(
@@ -165,21 +171,21 @@ class Gateway:
         self._warm_task = asyncio.get_running_loop().create_task(self._warm_prompts())
 
     async def _warm_prompts(self) -> None:
-        """Fixed prompts are synthesized once, so they start without waiting for TTS."""
-        for lang, texts in self.settings.languages.items():
-            prompts = [
-                texts.greeting,
-                texts.apology,
-                texts.handoff,
-                texts.hold_announcement,
-                texts.not_heard,
-                texts.no_agent,
-            ]
-            for rate in LINE_RATES:
-                try:
-                    await self.speaker.warm(prompts, lang, rate)
-                except Exception:
-                    log.warning("voice.warm_failed", extra={"language": lang}, exc_info=True)
+        """Every fixed text is synthesized once (disk-cached), so it starts without TTS.
+
+        One text at a time on the voice pool: callers' work is never queued behind a
+        burst of start-up synthesis for long."""
+        if not self.settings.voice.warm_prompts:
+            return
+        texts = await asyncio.to_thread(fixed_texts, self.settings)
+        for rate in LINE_RATES:
+            for lang, lang_texts in texts.items():
+                for text in lang_texts:
+                    try:
+                        await self.speaker.warm([text], lang, rate)
+                    except Exception:
+                        log.warning("voice.warm_failed", extra={"language": lang}, exc_info=True)
+        log.info("voice.warmed", extra={"texts": sum(len(t) for t in texts.values())})
 
     async def stop(self, grace_s: float = 0.0) -> None:
         if grace_s > 0:

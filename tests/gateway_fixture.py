@@ -56,6 +56,8 @@ def gateway_env(tmp: Path, **overrides: str) -> dict[str, str]:
         "LOKET_RECORDS__PATH": str(tmp / "records.sqlite"),
         "LOKET_RECORDS__CALLER_HASH_SALT": "test-salt",
         "LOKET_DESK__STORE_PATH": str(tmp / "desk.sqlite"),
+        # start-up synthesis of every fixed text would compete with the test for the CPU
+        "LOKET_VOICE__WARM_PROMPTS": "false",
     }
     env.update({f"LOKET_{k.upper()}": v for k, v in overrides.items()})
     return env

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from voice.contracts import TtsEngine
+from voice.audio import concat
+from voice.contracts import AudioChunk, TtsEngine
+from voice.prompt_cache import PromptCache
 from voice.resample import resample
 from voice.sentences import split_sentences
 
@@ -47,44 +48,6 @@ class Spoken:
     cached: bool = False
 
 
-class PromptCache:
-    """Rendered audio by (voice, rate, text): memory LRU bounded by bytes."""
-
-    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple[str, int, str], tuple[bytes, ...]] = OrderedDict()
-        self._bytes = 0
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, voice: str, rate: int, text: str) -> tuple[bytes, ...] | None:
-        key = (voice, rate, text)
-        found = self._items.get(key)
-        if found is None:
-            self.misses += 1
-            return None
-        self._items.move_to_end(key)
-        self.hits += 1
-        return found
-
-    def __contains__(self, key: tuple[str, int, str]) -> bool:
-        return key in self._items
-
-    def put(self, voice: str, rate: int, text: str, sentences: Sequence[bytes]) -> None:
-        key = (voice, rate, text)
-        size = sum(len(s) for s in sentences)
-        if size > self.max_bytes:
-            return
-        old = self._items.pop(key, None)
-        if old is not None:
-            self._bytes -= sum(len(s) for s in old)
-        self._items[key] = tuple(sentences)
-        self._bytes += size
-        while self._bytes > self.max_bytes and self._items:
-            _, dropped = self._items.popitem(last=False)
-            self._bytes -= sum(len(s) for s in dropped)
-
-
 VoiceChoice = Callable[[str], Sequence[TtsEngine]]
 """Language → the voices to try, best first (Piper, then espeak-ng)."""
 
@@ -111,6 +74,7 @@ class Speaker:
                 return
         current = 0
         rendered: list[bytes] = []
+        native: list[AudioChunk] = []
         for sentence in split_sentences(text) or [text]:
             while current < len(voices):
                 engine = voices[current]
@@ -120,9 +84,10 @@ class Speaker:
                     log.warning("tts.voice_failed", extra={"voice": engine.name}, exc_info=True)
                     current += 1
                     continue
-                parts = [c.pcm if c.rate == rate else resample(c.pcm, c.rate, rate) for c in chunks]
-                pcm = b"".join(parts)
+                whole = concat(chunks) if chunks else AudioChunk(b"", rate)
+                pcm = whole.pcm if whole.rate == rate else resample(whole.pcm, whole.rate, rate)
                 rendered.append(pcm)
+                native.append(whole)
                 yield _voice_key(engine), pcm
                 break
             else:
@@ -130,7 +95,7 @@ class Speaker:
                     raise RuntimeError(f"no voice could speak {language!r}")
                 return
         if current == 0 and voices:  # the whole text in the first voice: keep it
-            self.cache.put(_voice_key(voices[0]), rate, text, rendered)
+            self.cache.put(_voice_key(voices[0]), rate, text, rendered, native)
 
     async def warm(self, texts: Sequence[str], language: str, rate: int) -> None:
         """Synthesize fixed prompts ahead of time so they start instantly."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from telephony.playout import Playout
 from voice.audio import silence
 from voice.contracts import AudioChunk
+from voice.prompt_cache import PromptCache
 from voice.sentences import split_sentences
-from voice.speaker import PromptCache, Speaker
+from voice.speaker import Speaker
 
 
 class FakeTts:
@@ -75,3 +77,25 @@ async def test_fixed_prompts_come_from_the_cache_without_synthesis() -> None:
     other_rate.sample_rate = 16000
     await speaker.say(other_rate, "Welkom. Hoe kan ik helpen?", "nl")
     assert len(voice.spoken) == 4  # another line rate is another rendering
+
+
+async def test_the_disk_cache_survives_a_restart_and_serves_other_rates(tmp_path: Path) -> None:
+    voice = FakeTts("piper", 22050)
+    first = Speaker(lambda _lang: [voice], PromptCache(directory=tmp_path))
+    await first.warm(["Goedendag. Waarmee kan ik u helpen?"], "nl", 8000)
+    assert len(voice.spoken) == 2
+    restarted = Speaker(lambda _lang: [voice], PromptCache(directory=tmp_path))
+    line = Line()
+    line.sample_rate = 16000
+    spoken = await restarted.say(line, "Goedendag. Waarmee kan ik u helpen?", "nl")
+    assert spoken.cached and len(voice.spoken) == 2  # no synthesis after the restart
+    assert line.pieces == [1600, 1600]  # 0.1 s per sentence at 16 kHz, from 22.05 kHz audio
+
+
+def test_a_foreign_cache_file_is_never_played(tmp_path: Path) -> None:
+    cache = PromptCache(directory=tmp_path)
+    cache.put("v", 8000, "Ja.", [b"\x01\x00"], [silence(0.01, 8000)])
+    meta = next(tmp_path.glob("*/*.json"))
+    meta.write_text(meta.read_text().replace('"Ja."', '"Nee."'))
+    fresh = PromptCache(directory=tmp_path)
+    assert fresh.get("v", 8000, "Ja.") is None

@@ -21,8 +21,9 @@ from telephony.acd_model import AcdConfig
 from telephony.agent_queue import InProcessQueue
 from voice.contracts import AudioChunk, Recognizer, SttEngine, Transcript
 from voice.listener import Utterance
+from voice.prompt_cache import PromptCache
 from voice.session import CallSession, NoInput, VoiceServices
-from voice.speaker import PromptCache, Speaker
+from voice.speaker import Speaker
 from voice.waiting import Connected
 
 RATE = 8000
