@@ -26,6 +26,7 @@ class Playout:
         self._silence = b"\x00" * self.frame_bytes
         self._queue: deque[_Piece] = deque()
         self.closed = False
+        self.paused = False
 
     def resize(self, frame_samples: int) -> None:
         """A new codec with another rate: what is queued is dropped (it has the old rate)."""
@@ -60,9 +61,16 @@ class Playout:
                 piece.done.set_result(False)
         return dropped
 
+    def pause(self) -> None:
+        """Silence until ``resume()``; what is queued waits (the caller may be saying "hm")."""
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+
     def next_frame(self) -> bytes:
         """One frame of PCM: the next queued audio, padded with silence, or silence."""
-        if not self._queue:
+        if not self._queue or self.paused:
             return self._silence
         need = self.frame_bytes
         parts: list[bytes] = []

@@ -162,6 +162,12 @@ class RtpStream:
     def backlog_samples(self) -> int:
         return self.playout.backlog_samples()
 
+    def pause(self) -> None:
+        self.playout.pause()
+
+    def resume(self) -> None:
+        self.playout.resume()
+
     def flush(self) -> int:
         """Drop queued audio now (barge-in); returns the number of samples dropped."""
         return self.playout.flush()

@@ -106,6 +106,12 @@ class WebRtcMedia:
     def backlog_samples(self) -> int:
         return self.playout.backlog_samples()
 
+    def pause(self) -> None:
+        self.playout.pause()
+
+    def resume(self) -> None:
+        self.playout.resume()
+
     def flush(self) -> int:
         return self.playout.flush()
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from voice.contracts import Recognizer
+from voice.onset import Onset, OnsetTracker
 from voice.resample import Resampler
 from voice.vad import RATE, SpeechEnd, SpeechStart, VadConfig, VoiceActivityDetector
 
@@ -42,6 +43,8 @@ class Utterance:
     """Recogniser time spent after the end of the turn."""
     recognized: bool = True
     """False when no recogniser exists for the language (speech was only detected)."""
+    over_bot: bool = False
+    """It began while the bot was talking (a backchannel, if short)."""
 
 
 class Listener:
@@ -57,12 +60,22 @@ class Listener:
         on_speech_start: Callable[[], None] | None = None,
         on_utterance: Callable[[Utterance], None] | None = None,
         vad: VoiceActivityDetector | None = None,
+        on_onset: Callable[[], None] | None = None,
+        on_gone: Callable[[], None] | None = None,
+        bot_speaking: Callable[[], bool] | None = None,
     ) -> None:
         self.line_rate = line_rate
         self.max_turn_s = max_turn_s
         self.on_speech_start = on_speech_start
         self.utterances: asyncio.Queue[Utterance] = asyncio.Queue()
         self.on_utterance = on_utterance or self.utterances.put_nowait
+        self.on_onset = on_onset
+        self.on_gone = on_gone
+        self.bot_speaking = bot_speaking or (lambda: False)
+        self._onset = OnsetTracker(
+            threshold=vad_config.threshold, neg_threshold=vad_config.neg_threshold
+        )
+        self._over_bot = False
         self._vad = vad or VoiceActivityDetector(vad_config)
         self._resampler = Resampler(line_rate, RATE)
         self._frames: deque[bytes] = deque(maxlen=MAX_BACKLOG_FRAMES)
@@ -112,6 +125,11 @@ class Listener:
     def speaking(self) -> bool:
         return self._speaking
 
+    @property
+    def voice_active(self) -> bool:
+        """Voice heard right now (fast onset tracker; not yet necessarily a turn)."""
+        return self._onset.active
+
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
@@ -136,6 +154,14 @@ class Listener:
         self._samples += len(pcm) // 2
         self._remember(pcm)
         update = await self._vad.process(pcm)
+        for prob in update.probabilities:
+            onset = self._onset.feed(prob)
+            if onset is Onset.ONSET:
+                self._over_bot = self.bot_speaking()
+                if self.on_onset is not None:
+                    self.on_onset()
+            elif onset is Onset.GONE and self.on_gone is not None:
+                self.on_gone()
         consumed = False
         for event in update.events:
             if isinstance(event, SpeechStart):
@@ -186,7 +212,9 @@ class Listener:
         if recognizer is None:
             self._feed.clear()
             self.on_utterance(
-                Utterance("", None, speech_s, ended_at, detected, 0.0, recognized=False)
+                Utterance(
+                    "", None, speech_s, ended_at, detected, 0.0, False, over_bot=self._over_bot
+                )
             )
             return
         await self._feed_recognizer(force=True)
@@ -200,6 +228,7 @@ class Listener:
                 ended_at,
                 detected,
                 time.monotonic() - started,
+                over_bot=self._over_bot,
             )
         )
 

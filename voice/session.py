@@ -51,6 +51,10 @@ class Media(Protocol):
 
     def flush(self) -> int: ...
 
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
     def backlog_samples(self) -> int: ...
 
 
@@ -128,9 +132,12 @@ class CallSession:
             call.stream.sample_rate,
             services.vad_config,
             max_turn_s=self.settings.voice.max_turn_s,
-            on_speech_start=self._on_speech_start,
             on_utterance=self.inputs.put_nowait,
+            on_onset=self._on_onset,
+            on_gone=self._on_gone,
+            bot_speaking=lambda: self.speaking,
         )
+        self._barge_pause: asyncio.TimerHandle | None = None
         self.interruptible = True
         self.speaking = False
         self.misses = 0
@@ -151,17 +158,40 @@ class CallSession:
         except Exception:  # records must never break a call
             log.exception("records.write_failed", extra={"call_id": self.call.id})
 
-    def _on_speech_start(self) -> None:
-        if self.speaking and self.interruptible and self.settings.voice.barge_in:
+    # Barge-in: at the caller's voice onset the bot pauses at once; if the voice goes on
+    # for barge_in_confirm_ms it is a real interruption (what was queued is dropped and
+    # the caller's words become the next turn); if it stops sooner ("hm", "ja", a cough)
+    # the bot resumes where it paused and the sound is not a turn.
+
+    def _on_onset(self) -> None:
+        if not (self.speaking and self.interruptible and self.settings.voice.barge_in):
+            return
+        self.call.stream.pause()
+        self._onset_at = time.monotonic()
+        confirm = self.settings.voice.barge_in_confirm_ms / 1000
+        self._barge_pause = asyncio.get_running_loop().call_later(confirm, self._confirm_barge_in)
+
+    def _confirm_barge_in(self) -> None:
+        self._barge_pause = None
+        if self.listener.voice_active:
             dropped = self.call.stream.flush()
-            if dropped:
-                self.record("barge_in", dropped_ms=dropped * 1000 // self.call.stream.sample_rate)
+            self.call.stream.resume()
+            self.record("barge_in", dropped_ms=dropped * 1000 // self.call.stream.sample_rate)
+        else:
+            self.call.stream.resume()
+
+    def _on_gone(self) -> None:
+        if self._barge_pause is not None:
+            self._barge_pause.cancel()
+            self._barge_pause = None
+            self.call.stream.resume()
 
     def _on_dtmf(self, digit: str) -> None:
         self.record("dtmf", digit=digit)  # as it happens, whatever state the call is in
         if self.speaking:
             # Keys act at once, even during the non-interruptible disclosure.
             self.call.stream.flush()
+            self.call.stream.resume()
         self.inputs.put_nowait(Key(digit))
 
     async def _wait(self, *aws: asyncio.Future[Any], timeout: float | None = None) -> bool:  # noqa: ASYNC109
@@ -251,6 +281,10 @@ class CallSession:
     # ------------------------------------------------------------------ inputs
 
     async def on_utterance(self, utt: Utterance) -> bool:
+        if utt.over_bot and utt.speech_s < self.settings.voice.barge_in_confirm_ms / 1000:
+            # "ja", "hm" while the bot talked: listening sounds, not a question
+            self.record("backchannel", text=utt.text, speech_s=round(utt.speech_s, 2))
+            return False
         self.no_inputs = 0
         if not utt.recognized:
             self.record("caller_spoke", recognized=False, speech_s=round(utt.speech_s, 2))

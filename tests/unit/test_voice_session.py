@@ -45,6 +45,7 @@ class FakeStream:
         self.flushes = 0
         self._pending: list[asyncio.Future[bool]] = []
         self.hold_time = 0.0
+        self.paused = False
 
     def play(self, pcm: bytes) -> asyncio.Future[bool]:
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -56,6 +57,12 @@ class FakeStream:
 
     def backlog_samples(self) -> int:
         return 0
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
 
     def flush(self) -> int:
         self.flushes += 1
@@ -457,17 +464,43 @@ async def test_an_accepted_call_is_connected_and_a_lost_agent_requeues(tmp_path:
     await asyncio.wait_for(h.task, 5)
 
 
-async def test_barge_in_flushes_only_interruptible_speech(tmp_path: Path) -> None:
-    h = harness(tmp_path)
+async def test_voice_over_the_bot_pauses_it_and_a_backchannel_resumes_it(tmp_path: Path) -> None:
+    h = harness(tmp_path, conf=settings(VOICE__BARGE_IN_CONFIRM_MS="100"))
     h.session.speaking, h.session.interruptible = True, False
-    h.session._on_speech_start()
-    assert h.call.stream.flushes == 0  # the disclosure is not cut by speech
+    h.session._on_onset()
+    assert not h.call.stream.paused  # the disclosure is not interrupted by voice
     h.session.interruptible = True
-    h.session._on_speech_start()
-    assert h.call.stream.flushes == 1
+    h.session._on_onset()
+    assert h.call.stream.paused  # at once, at the caller's voice onset
+    h.session._on_gone()  # "hm": gone before it could be an interruption
+    assert not h.call.stream.paused and h.call.stream.flushes == 0
+    h.records.close()
+
+
+async def test_voice_that_goes_on_interrupts_the_bot(tmp_path: Path) -> None:
+    h = harness(tmp_path, conf=settings(VOICE__BARGE_IN_CONFIRM_MS="100"))
+    h.session.speaking = h.session.interruptible = True
+    h.session._on_onset()
+    h.session.listener._onset.active = True  # still talking when the confirmation comes
+    await asyncio.sleep(0.15)
+    assert h.call.stream.flushes == 1 and not h.call.stream.paused
+    assert h.events("barge_in")
     h.session._on_dtmf("1")
     assert h.call.stream.flushes == 2  # keys always act at once
     h.records.close()
+
+
+async def test_a_short_sound_over_the_bot_is_not_a_turn(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    await h.start()
+    h.session.inputs.put_nowait(Utterance("ja", 0.9, 0.3, 0.0, 0.0, 0.05, over_bot=True))
+    await h.until(lambda: "backchannel" in h.kinds())
+    h.session.inputs.put_nowait(
+        Utterance("nee wacht even", 0.9, 1.2, 0.0, 0.0, 0.05, over_bot=True)
+    )
+    await h.until(lambda: len(h.dialogue.sent) == 1)
+    assert h.dialogue.sent == [("nee wacht even", "nl")]
+    await h.finish()
 
 
 async def test_key_during_the_disclosure_is_acted_on(tmp_path: Path) -> None:
