@@ -180,7 +180,11 @@ class VoiceSettings(_Section):
     """Size of the bounded pool running STT/TTS/VAD engine calls."""
     vad_threshold: float = Field(0.5, gt=0, lt=1)
     end_of_turn_ms: int = Field(500, ge=100, le=3000)
-    """Trailing silence that ends the caller's turn."""
+    """Trailing silence that ends the caller's turn when the words give no clue."""
+    end_of_turn_early_ms: int = Field(250, ge=100, le=3000)
+    """A complete question ("… paid?") ends the turn after only this much silence."""
+    end_of_turn_max_ms: int = Field(1000, ge=100, le=5000)
+    """Words trailing off ("ik wil eh …") stretch the wait up to this."""
     min_speech_ms: int = Field(200, ge=20, le=2000)
     max_turn_s: float = Field(20.0, gt=1)
     barge_in: bool = True
@@ -200,6 +204,12 @@ class VoiceSettings(_Section):
     background, so answers start without synthesis."""
 
     _resolve = field_validator("tts_cache_dir")(_project_path)
+
+    @model_validator(mode="after")
+    def _turn_bounds(self) -> VoiceSettings:
+        if not self.end_of_turn_early_ms <= self.end_of_turn_ms <= self.end_of_turn_max_ms:
+            raise ValueError("need end_of_turn_early_ms <= end_of_turn_ms <= end_of_turn_max_ms")
+        return self
 
 
 class QueueSettings(_Section):

@@ -55,6 +55,10 @@ class Recognizer(Protocol):
         """End of the utterance: the final text. The recogniser is ready for the next one."""
         ...
 
+    async def peek(self) -> Transcript:
+        """The text of the utterance so far, without ending it (to decide the end of turn)."""
+        ...
+
     def close(self) -> None: ...
 
 

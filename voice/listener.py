@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from voice.contracts import Recognizer
+from voice.endpointing import TurnGuess, guess_turn
 from voice.onset import Onset, OnsetTracker
 from voice.resample import Resampler
 from voice.vad import RATE, SpeechEnd, SpeechStart, VadConfig, VoiceActivityDetector
@@ -25,6 +26,16 @@ log = logging.getLogger(__name__)
 PRE_ROLL_MS = 300
 FEED_MS = 100  # recogniser input is batched: fewer pool jobs, same result
 MAX_BACKLOG_FRAMES = 500  # 10 s of 20 ms frames: past that, drop the oldest
+
+
+@dataclass(frozen=True, slots=True)
+class TurnTiming:
+    """Trailing silence that ends a turn: at least ``early_ms`` (a complete question),
+    normally ``default_ms``, up to ``max_ms`` (the caller is searching for words)."""
+
+    early_ms: int = 250
+    default_ms: int = 500
+    max_ms: int = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +74,7 @@ class Listener:
         on_onset: Callable[[], None] | None = None,
         on_gone: Callable[[], None] | None = None,
         bot_speaking: Callable[[], bool] | None = None,
+        timing: TurnTiming | None = None,
     ) -> None:
         self.line_rate = line_rate
         self.max_turn_s = max_turn_s
@@ -72,6 +84,8 @@ class Listener:
         self.on_onset = on_onset
         self.on_gone = on_gone
         self.bot_speaking = bot_speaking or (lambda: False)
+        self.timing = timing or TurnTiming(default_ms=vad_config.trailing_silence_ms)
+        self._guess: TurnGuess | None = None
         self._onset = OnsetTracker(
             threshold=vad_config.threshold, neg_threshold=vad_config.neg_threshold
         )
@@ -87,6 +101,7 @@ class Listener:
         self._speech_started_mono = 0.0
         self._feed = bytearray()
         self._task: asyncio.Task[None] | None = None
+        self._busy = False
         self.paused = False
 
     def set_recognizer(self, recognizer: Recognizer | None) -> None:
@@ -130,9 +145,16 @@ class Listener:
         """Voice heard right now (fast onset tracker; not yet necessarily a turn)."""
         return self._onset.active
 
+    async def settled(self) -> None:
+        """Return once every frame fed so far has been processed (tests, benchmarks)."""
+        while self._frames or self._busy:
+            await asyncio.sleep(0.001)
+
     async def _run(self) -> None:
         while True:
+            self._busy = False
             await self._wake.wait()
+            self._busy = True
             self._wake.clear()
             if not self._frames:
                 continue
@@ -184,9 +206,39 @@ class Listener:
         if self._speaking and not consumed:
             self._feed += pcm
         if self._speaking:
-            await self._feed_recognizer(force=False)
+            if await self._adaptive_end():
+                return
+            if self._guess is None:  # after a peek the tail is silence: hold it back
+                await self._feed_recognizer(force=False)
             if time.monotonic() - self._speech_started_mono > self.max_turn_s:
                 await self._end_turn(time.monotonic())
+
+    async def _adaptive_end(self) -> bool:
+        """Adaptive end of turn; True when it ended the turn.
+
+        After ``early_ms`` of silence the recogniser transcribes what it has (Whisper:
+        a speculative decode the final result reuses; Vosk: its partial). A complete
+        question ends the turn at once; words trailing off ("ik wil eh", "about the")
+        stretch the wait to ``max_ms``; otherwise the default trailing silence decides.
+        New speech cancels the guess.
+        """
+        segmenter = self._vad.segmenter
+        silence_ms = segmenter.silence_ms
+        if silence_ms == 0:
+            if self._guess is not None:  # they went on talking
+                self._guess = None
+                segmenter.trailing_silence_ms = self.timing.default_ms
+            return False
+        if self._guess is None and silence_ms >= self.timing.early_ms and self._recognizer:
+            await self._feed_recognizer(force=True)
+            self._guess = guess_turn((await self._recognizer.peek()).text)
+            if self._guess is TurnGuess.HESITANT:
+                segmenter.trailing_silence_ms = self.timing.max_ms
+            return False  # decide on fresh audio: they may have spoken during the peek
+        if self._guess is TurnGuess.COMPLETE:
+            await self._end_turn(time.monotonic() - silence_ms / 1000)
+            return True
+        return False
 
     def _remember(self, pcm: bytes) -> None:
         self._history += pcm
@@ -208,6 +260,11 @@ class Listener:
         detected = time.monotonic()
         speech_s = max(0.0, ended_at - self._speech_started_mono)
         self._speaking = False
+        self._vad.segmenter.trailing_silence_ms = self.timing.default_ms
+        if self._guess is not None:
+            self._feed.clear()  # silence after the peek: finish() reuses the peeked result
+            self._guess = None
+            self._vad.segmenter.end_speech()
         recognizer = self._recognizer
         if recognizer is None:
             self._feed.clear()
@@ -234,4 +291,5 @@ class Listener:
 
     def _reset_turn(self) -> None:
         self._speaking = False
+        self._guess = None
         self._feed.clear()

@@ -18,7 +18,7 @@ from config.settings import LanguageSettings, Settings
 from dialogue.rasa_client import BotTurn, DialogueError, Handoff, intent_message
 from telephony.agent_queue import AgentQueue
 from voice.contracts import SttEngine
-from voice.listener import Listener, Utterance
+from voice.listener import Listener, TurnTiming, Utterance
 from voice.speaker import Speaker, Spoken
 from voice.vad import VadConfig
 from voice.waiting import AgentConnector, Connected, Waiting, wait_sentence
@@ -136,6 +136,11 @@ class CallSession:
             on_onset=self._on_onset,
             on_gone=self._on_gone,
             bot_speaking=lambda: self.speaking,
+            timing=TurnTiming(
+                early_ms=self.settings.voice.end_of_turn_early_ms,
+                default_ms=self.settings.voice.end_of_turn_ms,
+                max_ms=self.settings.voice.end_of_turn_max_ms,
+            ),
         )
         self._barge_pause: asyncio.TimerHandle | None = None
         self.interruptible = True

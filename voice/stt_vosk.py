@@ -133,6 +133,10 @@ class VoskRecognizer:
                 await workers.run(self._accept, pcm)
             return self._text_so_far()
 
+    async def peek(self) -> Transcript:
+        """The partial result so far (Vosk decodes as it goes: nothing to wait for)."""
+        return Transcript(self._text_so_far())
+
     async def finish(self) -> Transcript:
         async with self._lock:
             self._check_open()

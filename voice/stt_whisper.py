@@ -236,6 +236,20 @@ class WhisperRecognizer:
         self._limit = int(engine.max_utterance_s * RATE) * SAMPLE_WIDTH
         self._lock = asyncio.Lock()
         self._closed = False
+        self._peeked: tuple[int, Transcript] | None = None
+
+    async def peek(self) -> Transcript:
+        """Transcribe what is buffered without ending the utterance (speculative end of
+        turn). If nothing is added before ``finish()``, that reuses this result."""
+        async with self._lock:
+            if self._closed:
+                raise RuntimeError("recogniser is closed")
+            size = len(self._buffer)
+            if self._peeked is not None and self._peeked[0] == size:
+                return self._peeked[1]
+            result = await workers.run(self._engine.transcribe, bytes(self._buffer))
+            self._peeked = (size, result)
+            return result
 
     async def accept(self, pcm: bytes) -> str:
         """Buffer 16 kHz mono s16le audio of the utterance. Returns '' (Whisper has no
@@ -258,6 +272,9 @@ class WhisperRecognizer:
                 raise RuntimeError("recogniser is closed")
             pcm = bytes(self._buffer)
             self._buffer.clear()
+            peeked, self._peeked = self._peeked, None
+            if peeked is not None and peeked[0] == len(pcm):
+                return peeked[1]  # nothing new since the peek: no second decode
             return await workers.run(self._engine.transcribe, pcm)
 
     def close(self) -> None:

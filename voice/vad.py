@@ -131,6 +131,13 @@ class SpeechSegmenter:
         self._speech_start = 0
         self._silence_start: int | None = None
 
+    def end_speech(self) -> None:
+        """The turn was ended elsewhere (adaptive end of turn): leave the speech state
+        without an event; the next speech starts a new segment."""
+        self._in_speech = False
+        self._silence_start = None
+        self._candidate = None
+
     @property
     def in_speech(self) -> bool:
         return self._in_speech
