@@ -101,7 +101,7 @@ class Listener:
         self._speech_started_mono = 0.0
         self._feed = bytearray()
         self._task: asyncio.Task[None] | None = None
-        self._busy = False
+        self._idle = asyncio.Event()
         self.paused = False
 
     def set_recognizer(self, recognizer: Recognizer | None) -> None:
@@ -147,14 +147,16 @@ class Listener:
 
     async def settled(self) -> None:
         """Return once every frame fed so far has been processed (tests, benchmarks)."""
-        while self._frames or self._busy:
-            await asyncio.sleep(0.001)
+        if self._frames:
+            self._idle.clear()
+        await self._idle.wait()
 
     async def _run(self) -> None:
         while True:
-            self._busy = False
+            if not self._frames:
+                self._idle.set()
             await self._wake.wait()
-            self._busy = True
+            self._idle.clear()
             self._wake.clear()
             if not self._frames:
                 continue

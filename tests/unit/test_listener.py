@@ -6,8 +6,6 @@ scripts the VAD; the recogniser's peek says what words it would hear so far.
 
 from __future__ import annotations
 
-import asyncio
-
 import numpy as np
 
 from voice.contracts import Transcript
@@ -20,7 +18,7 @@ FRAME = RATE // 50
 
 
 class LoudIsSpeech:
-    def score(self, windows: np.ndarray) -> list[float]:  # type: ignore[type-arg]
+    def score(self, windows: np.ndarray) -> list[float]:
         return [0.95 if float(np.abs(w).mean()) > 0.05 else 0.02 for w in windows]
 
     def reset(self) -> None:

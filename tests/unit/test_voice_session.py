@@ -119,6 +119,9 @@ class FakeRecognizer:
     async def finish(self) -> Transcript:
         return Transcript("")
 
+    async def peek(self) -> Transcript:
+        return Transcript("")
+
     def close(self) -> None:
         pass
 
