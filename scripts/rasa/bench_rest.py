@@ -28,7 +28,6 @@ import threading
 import time
 import urllib.parse
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     nlu = project.read_json(project.RESULTS_DIR / "nlu-cv" / "summary.json")
     result = {
         "benchmark": "rasa",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "date": project.utc_now(),
         "commit": git_commit(),
         "machine": {
             "platform": platform.platform(),

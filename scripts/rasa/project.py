@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,11 @@ KEEP_MODELS = 3
 # What the trained model depends on. Actions, tests and the knowledge file are not
 # part of the model, so changing them needs no retraining.
 MODEL_INPUTS = ("config.yml", "domain", "data")
+
+
+def utc_now() -> str:
+    """Current time, ISO 8601 in UTC (timezone.utc: these scripts also run on 3.10)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")  # noqa: UP017
 
 
 def rasa_venv() -> Path:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import UTC, datetime
 
 import project
 
@@ -65,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             "hash": digest,
             "model": new[-1].name,
             "train_seconds": round(seconds, 1),
-            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "trained_at": project.utc_now(),
             "rasa_version": project.rasa_version(),
         },
     )

@@ -1,0 +1,1 @@
+"""Input channels of the Loket assistant (loaded by Rasa from credentials.yml)."""
