@@ -61,6 +61,7 @@ run: venv apt train
 	$(BIN)/python -m loket.supervisor --rasa-venv $(RASA_VENV)
 
 test: venv apt lint train
+	$(BIN)/loket models fetch silero-vad-6.2
 	$(BIN)/pytest -q
 	$(MAKE) rasa-test
 

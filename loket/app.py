@@ -23,11 +23,11 @@ from telephony.agent_queue import InProcessQueue
 from telephony.call import Call
 from telephony.calls import CallManager, TelephonyConfig
 from telephony.webrtc import WebCall, WebRtcCalls, use_host_addresses
-from voice import workers
+from voice import vad, workers
 from voice.contracts import SttEngine, TtsEngine
 from voice.engines import build_stt, build_tts
 from voice.hold import hold_audio
-from voice.model_registry import Readiness, voice_readiness
+from voice.model_registry import VAD_MODEL, Readiness, get_entry, resolve, voice_readiness
 from voice.prompt_cache import PromptCache
 from voice.prompts import fixed_texts
 from voice.session import CallSession, VoiceServices
@@ -156,6 +156,10 @@ class Gateway:
 
     async def start(self) -> None:
         workers.configure(self.settings.voice.threads)
+        vad_model = resolve(get_entry(VAD_MODEL), self.settings.models.dir)
+        if vad_model.path is None:
+            log.warning("voice.vad_fallback", extra={"detail": vad_model.message()})
+        vad.use_model(vad_model.path)
         use_host_addresses(self.settings.webrtc.host_addresses)
         loaded = await workers.run(load_voices, self.settings)
         self.voices.stt.update(loaded.stt)

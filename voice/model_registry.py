@@ -32,8 +32,10 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from config.settings import Language, Settings
 
-Role = Literal["stt", "tts"]
-Engine = Literal["vosk", "whisper", "piper", "espeak"]
+Role = Literal["stt", "tts", "vad"]
+Engine = Literal["vosk", "whisper", "piper", "espeak", "silero"]
+VAD_MODEL = "silero-vad-6.2"
+"""The voice activity model every call uses (any language)."""
 
 PROVENANCE_FILE = ".loket-source.json"
 """Written by ``loket models fetch`` next to verified downloads (URL, SHA-256, time)."""
@@ -43,6 +45,7 @@ ENGINE_LICENCES: Mapping[Engine, str] = {
     "whisper": "MIT (faster-whisper, CTranslate2)",
     "piper": "GPL-3.0 (piper-tts)",
     "espeak": "GPL-3.0 (espeak-ng)",
+    "silero": "MIT (Silero VAD, run with onnxruntime)",
 }
 
 
@@ -300,6 +303,36 @@ ENTRIES: tuple[ModelEntry, ...] = (
         note="for Vosk engine tests only",
     ),
     ModelEntry(
+        name=VAD_MODEL,
+        role="vad",
+        engine="silero",
+        language="any",
+        # The official Silero VAD v6 ONNX export, taken from the silero-vad wheel on PyPI
+        # (the package itself is not installed: it would pull in torch). The faster-whisper
+        # copy (silero_vad_v6.onnx) is a different export: after a few seconds of line
+        # silence its speech probabilities on clear speech stay below 0.6 (measured), so a
+        # caller who speaks after a long greeting was not heard. This one stays at 1.0.
+        source=UrlSource(
+            files=(
+                RemoteFile(
+                    "https://files.pythonhosted.org/packages/9e/76/"
+                    "12cbd574562511a8914731436b6c584112186bb6bf149e9f952af4940146/"
+                    "silero_vad-6.2.0-py3-none-any.whl",
+                    6_118_499,
+                    "8a31f1e58e73cdc20820d842f757e678e0ae1b0ee1cb7b8aa50f20f8fd7f7638",
+                ),
+            ),
+            archive="zip",
+            checksum_origin="PyPI simple index (sha256 fragment of the wheel's URL)",
+        ),
+        size=6_118_499,
+        licence="MIT",
+        homepage="https://github.com/snakers4/silero-vad",
+        required=("silero_vad/data/silero_vad.onnx",),
+        engine_path="silero_vad/data/silero_vad.onnx",
+        note="voice activity detection for every call; fetched from the package registry",
+    ),
+    ModelEntry(
         name="espeak-ng-nl",
         role="tts",
         engine="espeak",
@@ -486,8 +519,8 @@ def espeak_entry(voice: str) -> ModelEntry:
 
 
 def needed_entries(settings: Settings) -> list[str]:
-    """Registry names the configured languages use (STT models and Piper voices)."""
-    names: list[str] = []
+    """Registry names the configuration uses: the VAD, STT models and Piper voices."""
+    names: list[str] = [VAD_MODEL]
     for lang in settings.languages.values():
         for name in (lang.stt.model, lang.tts.voice if lang.tts.engine == "piper" else None):
             if name is not None and name not in names:

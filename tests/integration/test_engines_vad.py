@@ -103,3 +103,23 @@ def test_onnx_batch_equals_window_by_window() -> None:
     one = OnnxSileroScorer()
     single = [p for w in x for p in one.score(w[None, :])]
     assert batch == pytest.approx(single, abs=1e-6)
+
+
+async def test_speech_after_a_long_silent_line_is_still_heard() -> None:
+    """The faster-whisper VAD export went deaf after ~20 s of digital silence (a caller
+    speaking after a long greeting was not heard); the official model must not."""
+    from voice.audio import concat, silence
+    from voice.resample import resample_chunk
+    from voice.tts_espeak import EspeakTts
+    from voice.vad import VadConfig, VoiceActivityDetector
+
+    speech = resample_chunk(
+        await EspeakTts("en-us", "en").synthesize_sentence("When is the state pension paid?"),
+        16000,
+    )
+    audio = concat([silence(25.0, 16000), speech, silence(1.0, 16000)])
+    vad = VoiceActivityDetector(VadConfig())
+    update = vad.process_sync(audio.pcm)
+    starts = [e for e in update.events if type(e).__name__ == "SpeechStart"]
+    assert len(starts) == 1 and 24.5 < starts[0].at_s < 26.0
+    assert max(update.probabilities[-80:]) > 0.9
