@@ -36,6 +36,8 @@ class TurnTiming:
     early_ms: int = 250
     default_ms: int = 500
     max_ms: int = 1000
+    peek_ms: int = 150
+    """When the speculative transcription starts (it takes a few hundred ms itself)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,9 +220,10 @@ class Listener:
     async def _adaptive_end(self) -> bool:
         """Adaptive end of turn; True when it ended the turn.
 
-        After ``early_ms`` of silence the recogniser transcribes what it has (Whisper:
+        After ``peek_ms`` of silence the recogniser transcribes what it has (Whisper:
         a speculative decode the final result reuses; Vosk: its partial). A complete
-        question ends the turn at once; words trailing off ("ik wil eh", "about the")
+        question ends the turn as soon as ``early_ms`` of silence have passed; words
+        trailing off ("ik wil eh", "about the")
         stretch the wait to ``max_ms``; otherwise the default trailing silence decides.
         New speech cancels the guess.
         """
@@ -231,13 +234,13 @@ class Listener:
                 self._guess = None
                 segmenter.trailing_silence_ms = self.timing.default_ms
             return False
-        if self._guess is None and silence_ms >= self.timing.early_ms and self._recognizer:
+        if self._guess is None and silence_ms >= self.timing.peek_ms and self._recognizer:
             await self._feed_recognizer(force=True)
             self._guess = guess_turn((await self._recognizer.peek()).text)
             if self._guess is TurnGuess.HESITANT:
                 segmenter.trailing_silence_ms = self.timing.max_ms
             return False  # decide on fresh audio: they may have spoken during the peek
-        if self._guess is TurnGuess.COMPLETE:
+        if self._guess is TurnGuess.COMPLETE and silence_ms >= self.timing.early_ms:
             await self._end_turn(time.monotonic() - silence_ms / 1000)
             return True
         return False
