@@ -207,3 +207,54 @@ async def test_agent_browser_closing_mid_call_requeues_the_caller_at_the_head(
             assert [t.call_id for t in waiting][:1] == [str(record["id"])]  # at the head
         finally:
             await call.close()
+
+
+async def test_agent_transfers_to_another_organisation_with_the_summary(
+    desk_gateway: RunningGateway, tmp_path: Path
+) -> None:
+    """The caller's phone (the test caller) refuses REFER, so the gateway places the call
+    itself (a SIPp UAS echoing audio) with the context in X-Loket-Summary, and bridges."""
+    from playwright.async_api import async_playwright
+
+    from tests.tools.peers import SIPP, free_port
+
+    assert SIPP is not None
+    gw = desk_gateway
+    uas_port = free_port()
+    uas = subprocess.Popen(
+        [SIPP, "-sn", "uas", "-rtp_echo", "-i", "127.0.0.1", "-p", str(uas_port),
+         "-mp", str(free_port("udp", even=True)), "-m", "1", "-nostdin",
+         "-trace_msg", "-message_file", str(tmp_path / "uas.log")],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    async with async_playwright() as pw:
+        browser, page = await agent_page(pw, gw, microphone(tmp_path))
+        call = await handed_off_call(gw, "I need the municipality about my passport")
+        try:
+            await until(page, "window.desk.view.offer !== null")
+            await page.click("#accept")
+            await until(page, "window.desk.view.call && window.desk.view.call.phase === 'talking'")
+            await page.click("text=Doorverbinden")
+            await page.fill("#transfer-uri", f"sip:balie@127.0.0.1:{uas_port}")
+            await page.fill("#transfer-note", "paspoort verlopen")
+            await page.click("#transfer")
+            await until(page, "window.desk.view.call === null", 30_000)  # the agent is free
+            (record,) = gw.calls()
+            kinds = gw.kinds(str(record["id"]))
+            assert "transferred" in kinds, kinds
+            # the other organisation's line now carries the caller: SIPp echoes our audio
+            sent = time.monotonic()
+            await call.play(Pcm.tone(700.0, 1.0, 8000))
+            await call.wait_for_audio(after=sent, timeout=5)
+            assert abs(dominant_hz(call, sent) - 700) < 20
+        finally:
+            await call.close()
+            await browser.close()
+            if uas.poll() is None:
+                uas.kill()
+    invite = (tmp_path / "uas.log").read_text(errors="replace")
+    assert "X-Loket-Summary:" in invite and "paspoort verlopen" in invite
+    transferred = next(
+        e for e in gw.records.events(str(record["id"])) if e["kind"] == "transferred"
+    )
+    assert transferred["method"] == "invite"
