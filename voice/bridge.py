@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Protocol
 
-from voice.resample import Resampler
+from voice.resample import Resampler, live_resampler
 
 
 class Leg(Protocol):
@@ -33,8 +33,8 @@ class Bridge:
         self.max_backlog_ms = max_backlog_ms
         self.dropped_ms = 0
         self.muted: set[str] = set()
-        self._a_to_b = Resampler(a.sample_rate, b.sample_rate)
-        self._b_to_a = Resampler(b.sample_rate, a.sample_rate)
+        self._a_to_b = live_resampler(a.sample_rate, b.sample_rate)
+        self._b_to_a = live_resampler(b.sample_rate, a.sample_rate)
         self._saved = (a.on_audio, b.on_audio)
         a.on_audio = lambda pcm: self._forward("a", pcm, self._a_to_b, self.b)
         b.on_audio = lambda pcm: self._forward("b", pcm, self._b_to_a, self.a)

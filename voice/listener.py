@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from voice.contracts import Recognizer
 from voice.endpointing import TurnGuess, guess_turn
 from voice.onset import Onset, OnsetTracker
-from voice.resample import Resampler
+from voice.resample import live_resampler
 from voice.vad import RATE, SpeechEnd, SpeechStart, VadConfig, VoiceActivityDetector
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ class Listener:
         )
         self._over_bot = False
         self._vad = vad or VoiceActivityDetector(vad_config)
-        self._resampler = Resampler(line_rate, RATE)
+        self._resampler = live_resampler(line_rate, RATE)
         self._frames: deque[bytes] = deque(maxlen=MAX_BACKLOG_FRAMES)
         self._wake = asyncio.Event()
         self._recognizer: Recognizer | None = None
@@ -115,7 +115,7 @@ class Listener:
     def set_line_rate(self, rate: int) -> None:
         if rate != self.line_rate:
             self.line_rate = rate
-            self._resampler = Resampler(rate, RATE)
+            self._resampler = live_resampler(rate, RATE)
 
     def feed(self, pcm: bytes) -> None:
         """One frame of line audio (called from the media layer, must not block)."""

@@ -41,6 +41,19 @@ Quality = Literal["QQ", "LQ", "MQ", "HQ", "VHQ"]
 DEFAULT_QUALITY: Quality = "HQ"
 
 
+def live_resampler(in_rate: int, out_rate: int) -> Resampler:
+    """A resampler for live audio, as little delay as the direction allows.
+
+    Going up (8 → 16 kHz: a phone line to speech recognition or to a browser) there is
+    nothing above the old Nyquist to alias, so soxr's quick cubic, which holds back
+    almost nothing (0.2 ms measured), is enough. Going down (a browser's 16 kHz to the
+    phone line) needs the real anti-aliasing filter: HQ, low-latency mode (30 ms).
+    """
+    if out_rate > in_rate:
+        return Resampler(in_rate, out_rate, "QQ", low_latency=False)
+    return Resampler(in_rate, out_rate)
+
+
 class Resampler:
     """Streaming s16le mono resampler for one stream (not shared between calls or threads).
 

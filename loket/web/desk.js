@@ -1,7 +1,8 @@
 "use strict";
 // The agent desk: one WebSocket for the view and commands, one WebRTC connection for audio.
 const $ = (id) => document.getElementById(id);
-window.desk = { view: null, level: 0, peak: 0, audio: "off", errors: [] };
+window.desk = { view: null, level: 0, peak: 0, audio: "off", errors: [],
+  offerSeenAt: null, loudAt: null, loudAbove: 0.02 };  // timings for tests and benchmarks
 let csrf = "", ws = null, pc = null, lastCall = null, analyser = null;
 
 const STATES = { offline: "offline", available: "beschikbaar", offered: "aangeboden",
@@ -63,6 +64,10 @@ function render(view) {
     el("td", {}, c.queue), el("td", {}, c.caller_ref), el("td", {}, (c.summary || {}).spoken || ""),
     el("td", {}, el("button", { onclick: () => send({ type: "close_callback", task_id: c.task_id }) }, "Afgehandeld")))));
   $("offer").classList.toggle("hidden", !view.offer);
+  if (view.offer && (!window.desk.lastOffer || window.desk.lastOffer !== view.offer.call_id)) {
+    window.desk.lastOffer = view.offer.call_id;
+    window.desk.offerSeenAt = Date.now();
+  }
   if (view.offer) $("offer-card").replaceChildren(summaryBlock(view.offer.ticket, view.offer.transcript));
   $("call").classList.toggle("hidden", !view.call);
   if (view.call) {
@@ -88,9 +93,9 @@ function meter(stream) {
     let sum = 0; for (const x of data) sum += x * x;
     window.desk.level = Math.sqrt(sum / data.length);
     window.desk.peak = Math.max(window.desk.peak, window.desk.level);
-    requestAnimationFrame(tick);
+    if (window.desk.loudAt === null && window.desk.level > window.desk.loudAbove) window.desk.loudAt = Date.now();
   };
-  tick();
+  setInterval(tick, 5);  // not requestAnimationFrame: it is throttled in background tabs
 }
 
 async function connectAudio() {

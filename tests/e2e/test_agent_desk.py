@@ -13,49 +13,20 @@ back at the head of the queue.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
+from tests.desk_browser import CHROMIUM, add_agent, agent_page, microphone, question, until
 from tests.gateway_fixture import RunningGateway, gateway_env, running_gateway
 from tests.tools.rtp_audio import Pcm
 from tests.tools.sip_caller import SipCaller, dial
-from voice.audio import concat, silence, tone, write_wav
-from voice.tts_espeak import EspeakTts
 
-CHROMIUM = shutil.which("chromium")
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(CHROMIUM is None, reason="no chromium")]
-ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "correct horse battery staple"
-CHROMIUM_ARGS = [
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--autoplay-policy=no-user-gesture-required",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def add_agent(env: dict[str, str], name: str, skills: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "loket.cli", "users", "add", name, "--role", "agent",
-         "--skills", skills, "--password-stdin"],
-        input=PASSWORD + "\n", text=True, capture_output=True, cwd=ROOT,
-        env={**__import__("os").environ, **env}, timeout=60,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
 
 
 @pytest.fixture
@@ -72,45 +43,6 @@ async def desk_gateway(tmp_path: Path) -> AsyncIterator[RunningGateway]:
         yield gw
 
 
-async def agent_page(pw: Any, gw: RunningGateway, mic: Path) -> tuple[Any, Any]:
-    browser = await pw.chromium.launch(
-        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={mic}"]
-    )
-    # bypass_csp: Playwright's polling helpers evaluate strings, which the desk's CSP forbids
-    context = await browser.new_context(bypass_csp=True)
-    page = await context.new_page()
-    await page.add_init_script(
-        "window.deskAudioConstraints = {echoCancellation: false,"
-        " noiseSuppression: false, autoGainControl: false};"
-    )
-    base = f"http://127.0.0.1:{gw.settings.http.port}"
-    await page.goto(f"{base}/desk")  # no session: sent to the login page
-    assert page.url.endswith("/login")
-    await page.fill("#gebruikersnaam", "anna")
-    await page.fill("#wachtwoord", PASSWORD)
-    await page.click("#verstuur")
-    await page.wait_for_url(f"{base}/desk")
-    await page.wait_for_function("window.desk.view && window.desk.view.me.name === 'anna'")
-    await page.click("#audio")
-    await page.wait_for_function("window.desk.view.me.audio === true", timeout=20_000)
-    await page.click("#available")
-    await page.wait_for_function("window.desk.view.me.state === 'available'")
-    return browser, page
-
-
-def microphone(tmp: Path) -> Path:
-    """The agent's fake microphone: a steady 300 Hz voice-like tone, easy to recognise."""
-    wav = tmp / "agent-mic.wav"
-    write_wav(wav, tone(300.0, 30.0, 48000, amplitude=0.3))
-    return wav
-
-
-async def question(text: str) -> Pcm:
-    chunk = await EspeakTts("en-us", "en").synthesize_sentence(text)
-    audio = concat([silence(0.3, chunk.rate), chunk, silence(0.3, chunk.rate)])
-    return Pcm(np.frombuffer(audio.pcm, dtype="<i2").copy(), audio.rate)
-
-
 def dominant_hz(call: SipCaller, since: float) -> float:
     frames = [f.samples for f in call.media.received.frames if f.arrival >= since]
     pcm = np.concatenate(frames).astype(np.float64)
@@ -118,10 +50,6 @@ def dominant_hz(call: SipCaller, since: float) -> float:
     return float(
         np.fft.rfftfreq(len(pcm), 1 / call.media.received.rate)[int(np.argmax(spectrum[5:])) + 5]
     )
-
-
-async def until(page: Any, expr: str, timeout_ms: int = 30_000) -> None:
-    await page.wait_for_function(expr, timeout=timeout_ms)
 
 
 async def handed_off_call(gw: RunningGateway, text: str) -> SipCaller:

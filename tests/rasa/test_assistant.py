@@ -23,6 +23,7 @@ import yaml
 from .conftest import ROOT, SCRIPTS_DIR, load_module
 
 project = load_module("loket_rasa_project", SCRIPTS_DIR / "project.py")
+reloader = load_module("loket_rasa_reload", SCRIPTS_DIR / "reload.py")
 
 pytestmark = pytest.mark.slow
 RASA_PORT, ACTIONS_PORT = 5205, 5255
@@ -299,3 +300,17 @@ def test_bad_input_gets_a_reply(rasa_url: str, message: str) -> None:
 def test_odd_requests_get_a_reply(rasa_url: str, body: dict[str, Any]) -> None:
     status, replies = Call(rasa_url).post(body)
     assert status == 200 and texts(replies).strip()
+
+
+# --- hot reload -------------------------------------------------------------------------
+
+
+def test_reload_keeps_calls_in_progress(rasa_url: str) -> None:
+    call = Call(rasa_url)
+    call.say("hoe vraag ik een paspoort aan")  # the assistant asks "anything else?"
+    model = project.current_model()
+    seconds = reloader.reload(rasa_url, model)  # PUT /model, then GET /status
+    assert seconds < 120
+    assert reloader.loaded_model(rasa_url, None) == model.name
+    # the call continues where it was: "no" answers "anything else?" -> goodbye
+    assert custom(call.say("nee"), "hangup") is True

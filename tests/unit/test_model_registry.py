@@ -64,6 +64,7 @@ def test_entries_are_complete_and_unique() -> None:
 def test_default_config_names_registry_entries() -> None:
     settings = load_settings({})
     assert needed_entries(settings) == [
+        "silero-vad-6.2",
         "vosk-model-small-nl-0.22",
         "nl_NL-mls-medium",
         "whisper-tiny.en",
