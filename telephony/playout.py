@@ -91,3 +91,30 @@ class Playout:
     def close(self) -> None:
         self.closed = True
         self.flush()
+
+
+class PlayoutMedia:
+    """The outgoing half of a media leg whose audio is a :class:`Playout` (RTP, WebRTC)."""
+
+    playout: Playout
+
+    def play(self, pcm: bytes) -> asyncio.Future[bool]:
+        """Queue PCM at the leg's rate; True when all of it was sent, False when flushed."""
+        return self.playout.play(pcm)
+
+    @property
+    def playing(self) -> bool:
+        return self.playout.playing
+
+    def flush(self) -> int:
+        """Drop queued audio now (barge-in); returns the number of samples dropped."""
+        return self.playout.flush()
+
+    def pause(self) -> None:
+        self.playout.pause()
+
+    def resume(self) -> None:
+        self.playout.resume()
+
+    def backlog_samples(self) -> int:
+        return self.playout.backlog_samples()

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from aiortp import DtmfReceiver, RtpPacket
 from aiortp.codecs import Codec, get_codec
 
-from telephony.playout import Playout
+from telephony.aio import cancel_and_wait
+from telephony.playout import Playout, PlayoutMedia
 from telephony.sip.sdp import MediaPlan
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class _Protocol(asyncio.DatagramProtocol):
         pass  # ICMP unreachable while the peer's socket is not up yet
 
 
-class RtpStream:
+class RtpStream(PlayoutMedia):
     """RTP for one call. Caller audio arrives as PCM at ``sample_rate``."""
 
     def __init__(self, plan: MediaPlan, port: int, *, latch: bool = True) -> None:
@@ -150,27 +151,6 @@ class RtpStream:
         self._plan = plan
 
     # ------------------------------------------------------------------ sending
-
-    def play(self, pcm: bytes) -> asyncio.Future[bool]:
-        """Queue PCM (at ``sample_rate``); True when all of it was sent, False when flushed."""
-        return self.playout.play(pcm)
-
-    @property
-    def playing(self) -> bool:
-        return self.playout.playing
-
-    def backlog_samples(self) -> int:
-        return self.playout.backlog_samples()
-
-    def pause(self) -> None:
-        self.playout.pause()
-
-    def resume(self) -> None:
-        self.playout.resume()
-
-    def flush(self) -> int:
-        """Drop queued audio now (barge-in); returns the number of samples dropped."""
-        return self.playout.flush()
 
     def tick(self) -> None:
         """Called every 20 ms by the media clock: send one frame (silence if idle)."""
@@ -266,13 +246,8 @@ class MediaClock:
         self.streams.discard(stream)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

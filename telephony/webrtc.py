@@ -31,7 +31,7 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamError
 
-from telephony.playout import Playout
+from telephony.playout import Playout, PlayoutMedia
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class SpeakerTrack(MediaStreamTrack):
         return frame
 
 
-class WebRtcMedia:
+class WebRtcMedia(PlayoutMedia):
     """A browser call's audio, with the interface the call session expects."""
 
     sample_rate = RATE
@@ -99,25 +99,6 @@ class WebRtcMedia:
         self.track = SpeakerTrack(self.playout)
         self.on_audio: Callable[[bytes], None] | None = None
         self.frames_in = 0
-
-    def play(self, pcm: bytes) -> asyncio.Future[bool]:
-        return self.playout.play(pcm)
-
-    def backlog_samples(self) -> int:
-        return self.playout.backlog_samples()
-
-    def pause(self) -> None:
-        self.playout.pause()
-
-    def resume(self) -> None:
-        self.playout.resume()
-
-    def flush(self) -> int:
-        return self.playout.flush()
-
-    @property
-    def playing(self) -> bool:
-        return self.playout.playing
 
     async def consume(self, track: MediaStreamTrack) -> None:
         """Read the browser's microphone until it ends (every received track must be read)."""

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from telephony.aio import cancel_and_wait
 from voice.contracts import Recognizer
 from voice.endpointing import TurnGuess, guess_turn
 from voice.onset import Onset, OnsetTracker
@@ -128,12 +129,7 @@ class Listener:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="listener")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(self._task)
         if self._recognizer is not None:
             self._recognizer.close()
             self._recognizer = None

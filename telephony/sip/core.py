@@ -592,20 +592,6 @@ class SipCore:
 
     # ------------------------------------------------------------------ calls we place
 
-    def invite(
-        self,
-        target: str,
-        peer: Peer,
-        local: tuple[str, int],
-        sdp: bytes,
-        now: float,
-        *,
-        from_user: str = "helpline",
-        headers: dict[str, str] | None = None,
-    ) -> str:
-        """Call *target* (e.g. another organisation's number); returns the Call-ID."""
-        return self.uac.invite(target, peer, local, sdp, now, from_user=from_user, headers=headers)
-
     def refer(
         self, call_id: str, target: str, now: float, headers: dict[str, str] | None = None
     ) -> bool:

@@ -9,6 +9,7 @@ import logging
 import socket
 from collections.abc import Callable
 
+from telephony.aio import TimerSlot
 from telephony.sip import events as ev
 from telephony.sip.core import SipCore
 from telephony.sip.transaction import Peer
@@ -66,8 +67,7 @@ class SipEndpoint:
         self._tcp_server: asyncio.Server | None = None
         self._tcp_writers: dict[int, asyncio.StreamWriter] = {}
         self._conn_ids = itertools.count(1)
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
+        self._timer = TimerSlot(self._on_timer)
         self._local_ips: dict[str, str] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -92,8 +92,7 @@ class SipEndpoint:
             )
 
     async def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        self._timer.cancel()
         if self._udp is not None:
             self._udp.close()
         if self._tcp_server is not None:
@@ -137,19 +136,10 @@ class SipEndpoint:
         self._arm_timer()
 
     def _arm_timer(self) -> None:
-        when = self.core.next_timer()
-        if when == self._timer_at:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._timer_at = when
-        if when is not None and self._loop is not None:
-            self._timer = self._loop.call_at(when, self._on_timer)
+        if self._loop is not None:
+            self._timer.arm(self.core.next_timer(), self.now)
 
     def _on_timer(self) -> None:
-        self._timer = None
-        self._timer_at = None
         self.core.handle_timers(self.now)
         self.flush()
 

@@ -31,7 +31,7 @@ def reply_to(req: SipRequest, status: int, *, tag: str = "callee", body: bytes =
 
 
 def place(core: SipCore) -> tuple[str, SipRequest]:
-    call_id = core.invite(
+    call_id = core.uac.invite(
         "sip:desk@org.example", TARGET, LOCAL, SDP, 0.0, headers={"X-Loket-Summary": "AOW vraag"}
     )
     (invite,) = sent(core)
