@@ -6,8 +6,10 @@ caller gets depends on both, so this joins them into one label per example: the
 intent, or `faq/<topic>` when the intent is `faq`. A `faq` prediction for a message
 that is not a factual question has no topic and counts as `faq/?`.
 
-Usage: python scripts/rasa/nlu_report.py <cv output dir> [--min-f1 0.9] [--min-topic-f1 0.8]
-Writes <dir>/summary.json and prints a table; exit 1 when a target is missed.
+Usage: python scripts/rasa/nlu_report.py <cv output dir> [--min-f1 0.8] [--min-topic-f1 0.7]
+Writes <dir>/summary.json and prints a table. Figures under the goals (--target-f1 0.9,
+--target-topic-f1 0.8) are listed as "below target"; exit 1 only under the floors
+(--min-f1, --min-topic-f1), which catch a change that makes the assistant clearly worse.
 """
 
 from __future__ import annotations
@@ -99,11 +101,26 @@ def _top_confusions(rows: list[tuple[str, str, str]], n: int = 15) -> list[dict[
     return [{"gold": g, "predicted": p, "count": len(t), "examples": t[:3]} for (g, p), t in ranked]
 
 
+def below(result: dict[str, Any], overall: float, topic: float) -> list[str]:
+    """Figures under the given overall and per-topic F1."""
+    found = []
+    if result["weighted_f1"] < overall:
+        found.append(f"overall weighted F1 {result['weighted_f1']:.3f} < {overall}")
+    found += [
+        f"topic {t} F1 {s['f1']:.3f} < {topic}"
+        for t, s in sorted(result["topics"].items())
+        if s["f1"] < topic
+    ]
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path)
-    parser.add_argument("--min-f1", type=float, default=0.9, help="overall weighted F1 target")
-    parser.add_argument("--min-topic-f1", type=float, default=0.8, help="lowest F1 per topic")
+    parser.add_argument("--target-f1", type=float, default=0.9, help="overall weighted F1 goal")
+    parser.add_argument("--target-topic-f1", type=float, default=0.8, help="per-topic F1 goal")
+    parser.add_argument("--min-f1", type=float, default=0.8, help="fail below this overall F1")
+    parser.add_argument("--min-topic-f1", type=float, default=0.7, help="fail below this per topic")
     parser.add_argument("--extra", type=str, default="{}", help="JSON merged into summary.json")
     args = parser.parse_args(argv)
     rows = joined_labels(args.out_dir)
@@ -112,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     result = scores(rows)
     result.update(json.loads(args.extra))
+    result["below_target"] = below(result, args.target_f1, args.target_topic_f1)
     (args.out_dir / "summary.json").write_text(json.dumps(result, indent=2) + "\n")
 
     print(f"{'label':32s} {'F1':>6s} {'prec':>6s} {'recall':>6s} {'n':>4s}")
@@ -126,16 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         f"overall: weighted F1 {result['weighted_f1']:.3f}, macro F1 {result['macro_f1']:.3f}, "
         f"accuracy {result['accuracy']:.3f} over {result['examples']} examples"
     )
-    failed = []
-    if result["weighted_f1"] < args.min_f1:
-        failed.append(f"overall weighted F1 {result['weighted_f1']:.3f} < {args.min_f1}")
-    failed += [
-        f"topic {t} F1 {s['f1']:.3f} < {args.min_topic_f1}"
-        for t, s in result["topics"].items()
-        if s["f1"] < args.min_topic_f1
-    ]
+    for line in result["below_target"]:
+        print(f"below target: {line}")
+    failed = below(result, args.min_f1, args.min_topic_f1)
     for line in failed:
-        print(f"BELOW TARGET: {line}")
+        print(f"FAILED (regression floor): {line}")
     return 1 if failed else 0
 
 

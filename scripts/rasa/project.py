@@ -148,11 +148,14 @@ def servers(
     actions_port: int = 5055,
     log_dir: Path | None = None,
     tracker_db: str | None = None,
+    redis_port: int | None = None,
 ) -> Iterator[str]:
     """Start the action server and the Rasa server (127.0.0.1 only); yield Rasa's URL.
 
     Both are stopped on exit. `tracker_db` sets another SQLite file (tests use a
-    temporary one); by default the project's endpoints.yml is used as is.
+    temporary one); `redis_port` adds a Redis lock store on 127.0.0.1 (as
+    endpoints-scaled.yml configures for several replicas); by default the project's
+    endpoints.yml is used as is.
     """
     model = model or current_model()
     if model is None:
@@ -165,11 +168,16 @@ def servers(
     env = rasa_env()
     env["SANIC_HOST"] = "127.0.0.1"  # rasa-sdk 3.6 has no --host flag; it reads this
     endpoints = RASA_DIR / "endpoints.yml"
-    if tracker_db is not None or actions_port != 5055:
+    if tracker_db is not None or actions_port != 5055 or redis_port is not None:
         text = endpoints.read_text(encoding="utf-8")
         text = text.replace("127.0.0.1:5055", f"127.0.0.1:{actions_port}")
         if tracker_db is not None:
             text = text.replace("db: var/tracker.sqlite", f"db: {tracker_db}")
+        if redis_port is not None:
+            text += (
+                "\nlock_store:\n  type: redis\n  url: 127.0.0.1\n"
+                f"  port: {redis_port}\n  db: 0\n  key_prefix: loket\n"
+            )
         endpoints = log_dir / f"endpoints-{rasa_port}.yml"
         endpoints.write_text(text, encoding="utf-8")
     procs: list[subprocess.Popen[bytes]] = []

@@ -27,8 +27,6 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import project
-
 
 def _request(method: str, url: str, body: dict[str, Any] | None, timeout: float) -> tuple[int, str]:
     data = json.dumps(body).encode() if body is not None else None
@@ -78,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--force", action="store_true", help="load even if already running")
     args = parser.parse_args(argv)
+    import project  # the sibling script module; imported here so tests can load this file alone
+
     model = args.model or project.current_model()
     if model is None or not model.exists():
         print("no trained model: run `make train` first", file=sys.stderr)

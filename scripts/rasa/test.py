@@ -8,7 +8,8 @@ Usage: python scripts/rasa/test.py [--skip-cv] [--folds 3]
    (story names contain [nl] / [en]) and every handoff path;
 4. `rasa test core` on dialogue/rasa/tests/ (every failing story listed);
 5. NLU cross-validation (cached by the hash of config + domain + NLU data) and the
-   per-topic F1 report (nlu_report.py), which fails below the targets.
+   per-topic F1 report (nlu_report.py): figures under the goals (0.9 overall, 0.8 per
+   topic) are listed; it fails under the floors (0.8 and 0.7, --min-f1/--min-topic-f1).
 Results go to dialogue/rasa/results/.
 """
 
@@ -155,8 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-cv", action="store_true", help="no NLU cross-validation")
     parser.add_argument("--folds", type=int, default=3)
-    parser.add_argument("--min-f1", type=float, default=0.9)
-    parser.add_argument("--min-topic-f1", type=float, default=0.8)
+    parser.add_argument(
+        "--min-f1", type=float, default=0.8, help="fail under this overall F1 (goal: 0.9)"
+    )
+    parser.add_argument(
+        "--min-topic-f1", type=float, default=0.7, help="fail under this F1 per topic (goal: 0.8)"
+    )
     args = parser.parse_args(argv)
     project.main_guard()
     failures: list[str] = []
@@ -196,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
         if code != 0:
-            failures.append("NLU F1 below target")
+            failures.append("NLU F1 under the regression floor")
         summary["nlu"] = project.read_json(CV_DIR / "summary.json")
         summary["nlu"]["ran_now"] = ran
     project.write_json(project.RESULTS_DIR / "summary.json", summary)
