@@ -22,6 +22,8 @@ PROJECT_DIR = CONFIG_DIR.parent
 DEFAULT_FILE = CONFIG_DIR / "default.yaml"
 LOCAL_FILE = CONFIG_DIR / "local.yaml"
 ENV_PREFIX = "LOKET_"
+PROCESS_VARIABLES = frozenset({"LOKET_CONFIG", "LOKET_LOG_LEVEL", "LOKET_PROFILE"})
+"""LOKET_ variables that are about the process, not settings."""
 
 Language = Literal["nl", "en"]
 Transport = Literal["udp", "tcp"]
@@ -352,7 +354,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     tree: dict[str, Any] = {}
     for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or name == "LOKET_CONFIG":
+        if not name.startswith(ENV_PREFIX) or name in PROCESS_VARIABLES:
             continue
         path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
         try:

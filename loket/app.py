@@ -249,6 +249,11 @@ class Gateway:
                 "queued": len(self.queue.waiting()),
             },
             "uptime_s": round(time.time() - self.started),
+            "voice_pool": {
+                "threads": workers.stats().threads,
+                "queued": workers.stats().queued,
+                "jobs": workers.job_times(),
+            },
         }
 
 

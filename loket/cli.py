@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from config.settings import ConfigError, Settings, config_files, load_settings
 
@@ -49,7 +50,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings_or_exit()
     logs.setup(args.log_level)
-    asyncio.run(serve(settings))
+    profile = args.profile or os.environ.get("LOKET_PROFILE")
+    if not profile:
+        asyncio.run(serve(settings))
+        return 0
+    from pyinstrument import Profiler  # benchmarks only: where the event loop's time goes
+
+    profiler = Profiler(interval=0.002)
+    profiler.start()
+    try:
+        asyncio.run(serve(settings))
+    finally:
+        profiler.stop()
+        Path(profile).write_text(profiler.output_text(unicode=True, show_all=False))
     return 0
 
 
@@ -95,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the gateway (SIP, voice, HTTP)")
     serve.add_argument("--log-level", default=os.environ.get("LOKET_LOG_LEVEL", "INFO"))
+    serve.add_argument(
+        "--profile", help="write a pyinstrument profile here at exit (LOKET_PROFILE)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     config = sub.add_parser("config", help="configuration")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -87,8 +88,15 @@ async def run(fn: Callable[[*Ts], T], *args: *Ts) -> T:
     with _lock:
         _queued += 1
 
+    name = getattr(fn, "__qualname__", type(fn).__name__)
+    submitted = time.perf_counter()
+
     def call() -> T:
-        return fn(*args)
+        started = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            _account(name, started - submitted, time.perf_counter() - started)
 
     try:
         job = pool.submit(_counted, call)
@@ -108,6 +116,27 @@ def _forget_queued() -> None:
     global _queued
     with _lock:
         _queued -= 1
+
+
+_jobs: dict[str, list[float]] = {}  # name → [count, waited seconds, run seconds]
+
+
+def _account(name: str, waited: float, ran: float) -> None:
+    with _lock:
+        entry = _jobs.setdefault(name, [0.0, 0.0, 0.0])
+        entry[0] += 1
+        entry[1] += waited
+        entry[2] += ran
+
+
+def job_times() -> dict[str, dict[str, float]]:
+    """Per job kind: how many, seconds spent waiting for a thread, seconds running
+    (where the voice pool's time goes; read by /healthz and the load benchmark)."""
+    with _lock:
+        return {
+            name: {"jobs": int(n), "wait_s": round(w, 3), "run_s": round(r, 3)}
+            for name, (n, w, r) in _jobs.items()
+        }
 
 
 def stats() -> PoolStats:

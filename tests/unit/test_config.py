@@ -102,3 +102,8 @@ def test_caller_numbers_are_hashed_with_a_per_site_secret(tmp_path: Path) -> Non
     other_site = Records(tmp_path / "other" / "r.sqlite", None)
     assert hash_caller("+31201234567", first.salt) != hash_caller("+31201234567", other_site.salt)
     assert Records(tmp_path / "x.sqlite", "configured").salt == "configured"
+
+
+def test_process_variables_are_not_settings() -> None:
+    s = load_settings({"LOKET_LOG_LEVEL": "DEBUG", "LOKET_PROFILE": "/tmp/p.txt"})
+    assert s.sip.port == 5060
