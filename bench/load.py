@@ -96,11 +96,14 @@ async def run(levels: list[int], turns: int, ramp_s: float, profile: bool) -> di
     out: list[dict[str, Any]] = []
     profile_file: str | None = None
     with tempfile.TemporaryDirectory(prefix="loket-load-") as tmp:
-        extra = {}
         if profile:
             profile_file = str(RESULTS / "load-profile.txt")
-            extra["PROFILE"] = profile_file  # LOKET_PROFILE: the gateway runs under pyinstrument
-        with Stack(Path(tmp), VOICE__WARM_PROMPTS="true", SIP__MAX_CALLS="60", **extra) as stack:
+        with Stack(
+            Path(tmp),
+            VOICE__WARM_PROMPTS="true",
+            SIP__MAX_CALLS="60",
+            PROFILE=profile_file or "",  # LOKET_PROFILE: the gateway runs under pyinstrument
+        ) as stack:
             await wait_warm(stack)
             pid = stack.procs["gateway"].popen.pid
             for n in levels:
