@@ -16,11 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from telephony.aio import cancel_and_wait
+from voice import workers
 from voice.contracts import Recognizer
 from voice.endpointing import TurnGuess, guess_turn
 from voice.onset import Onset, OnsetTracker
 from voice.resample import live_resampler
-from voice.vad import RATE, SpeechEnd, SpeechStart, VadConfig, VoiceActivityDetector
+from voice.vad import RATE, SpeechEnd, SpeechStart, VadConfig, VadUpdate, VoiceActivityDetector
 
 log = logging.getLogger(__name__)
 
@@ -160,22 +161,27 @@ class Listener:
                 continue
             line = b"".join(self._frames)
             self._frames.clear()
-            pcm = self._resampler.process(line)
-            if pcm:
-                try:
-                    await self._process(pcm)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    # A failing engine must not silence the call: drop this audio,
-                    # reset, and keep listening.
-                    log.exception("listener.failed")
-                    self._reset_turn()
+            try:
+                # resampling and voice activity on the real-time lane, off the loop
+                pcm, update = await workers.run_fast(self._front_end, line)
+                if pcm:
+                    await self._process(pcm, update)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # A failing engine must not silence the call: drop this audio,
+                # reset, and keep listening.
+                log.exception("listener.failed")
+                self._reset_turn()
 
-    async def _process(self, pcm: bytes) -> None:
+    def _front_end(self, line: bytes) -> tuple[bytes, VadUpdate]:
+        """Line audio → 16 kHz → VAD probabilities (a worker thread; one call at a time)."""
+        pcm = self._resampler.process(line)
+        return pcm, self._vad.process_sync(pcm)
+
+    async def _process(self, pcm: bytes, update: VadUpdate) -> None:
         self._samples += len(pcm) // 2
         self._remember(pcm)
-        update = await self._vad.process(pcm)
         for prob in update.probabilities:
             onset = self._onset.feed(prob)
             if onset is Onset.ONSET:
