@@ -204,6 +204,8 @@ def banner(settings: Settings) -> str:
         "",
         "Loket is running.",
         f"  Call:    sip:{sip.user}@{host}:{sip.port}   ({', '.join(sip.transports).upper()})",
+        f"  Web:     http://{http.host}:{http.port}/bel           (citizens: bel ons via internet)",
+        f"  Desk:    http://{http.host}:{http.port}/desk          (agents: loket users add NAME)",
         f"  Health:  http://{http.host}:{http.port}/healthz",
         f"  Records: loket records   (database {settings.records.path})",
         "  Stop:    Ctrl-C (calls in progress may finish first)",
