@@ -264,7 +264,8 @@ def main() -> None:
     except ConfigError as err:
         print(f"loket: {err}\nRun `loket config check` after fixing it.", file=sys.stderr)
         raise SystemExit(2) from None
-    raise SystemExit(asyncio.run(run(settings, args.rasa_venv, args.startup_timeout)))
+    rasa_venv = args.rasa_venv.resolve()  # the children run in other directories
+    raise SystemExit(asyncio.run(run(settings, rasa_venv, args.startup_timeout)))
 
 
 if __name__ == "__main__":
