@@ -101,19 +101,31 @@ def talk(
     latencies: list[float],
     failures: list[str],
     stop: threading.Event | None = None,
+    kinds: dict[str, list[float]] | None = None,
 ) -> None:
-    """Send `count` messages (or until `stop`), conversation after conversation."""
+    """Send `count` messages (or until `stop`), conversation after conversation.
+
+    `kinds` collects the latencies by kind of message: the first of a call (starts the
+    session: one action-server call), a spoken text, or an /intent event.
+    """
     client = Client(url)
     sent = 0
     while sent < count and not (stop and stop.is_set()):
         for language, messages in CONVERSATIONS:
             sender = f"bench-{uuid.uuid4().hex[:12]}"
-            for message in messages:
+            for index, message in enumerate(messages):
                 if sent >= count or (stop and stop.is_set()):
                     return
                 elapsed, status, replies = client.send(sender, message, language)
                 sent += 1
                 latencies.append(elapsed)
+                if kinds is not None:
+                    kind = (
+                        "first_of_call"
+                        if index == 0
+                        else ("intent_event" if message.startswith("/") else "spoken_text")
+                    )
+                    kinds.setdefault(kind, []).append(elapsed)
                 if status != 200 or not replies:
                     failures.append(f"{status} {message!r} -> {replies!r}")
 
@@ -136,8 +148,14 @@ def sequential(url: str, n: int) -> dict[str, Any]:
     talk(url, 10, [], [])  # warm-up, not measured
     latencies: list[float] = []
     failures: list[str] = []
-    talk(url, n, latencies, failures)
-    return {**stats(latencies), "failures": failures[:5], "failed": len(failures)}
+    kinds: dict[str, list[float]] = {}
+    talk(url, n, latencies, failures, kinds=kinds)
+    return {
+        **stats(latencies),
+        "failures": failures[:5],
+        "failed": len(failures),
+        "by_kind": {kind: stats(values) for kind, values in sorted(kinds.items())},
+    }
 
 
 def parallel(url: str, n: int, clients: int = 8) -> dict[str, Any]:
@@ -220,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     if model is None:
         print("no trained model: run `make train` first", file=sys.stderr)
         return 1
+    load_before = os.getloadavg()  # the machine may be shared: say how busy it was
     if args.url:
         figures = run_bench(args.url, args.requests, model)
     else:
@@ -236,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "rasa",
         "date": project.utc_now(),
         "commit": git_commit(),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "machine": {
             "platform": platform.platform(),
             "processor": platform.processor(),

@@ -8,11 +8,14 @@ model file, then GET /status to confirm. Without --model it takes the model of t
 last `make train` (dialogue/rasa/models/stamp.json); when the server already runs
 that model it does nothing. Exit 0 when the server runs the model afterwards.
 
-What callers notice (Rasa 3.6): the server loads the model on its event loop, so for
-the load time (printed, typically a few seconds) new messages wait rather than fail;
-conversations continue afterwards on the new model with their history, because
-trackers live in the SQL tracker store (endpoints.yml), not in the model. The lock
-store is carried over. If loading fails, the old model stays in service.
+What callers notice (Rasa 3.6 with channels/tuning.py, which the REST channel loads):
+the new model is loaded in a worker thread while the old one keeps answering, then
+swapped in; messages are a little slower meanwhile (the load takes about 10-30 s of
+CPU on two cores), none wait for the whole load. Without the tuning module Rasa loads
+on its event loop and messages wait until loading is done. Conversations continue on
+the new model with their history: trackers live in the SQL tracker store
+(endpoints.yml), not in the model; the lock store is carried over. If loading fails,
+the old model stays in service and this command exits 1.
 """
 
 from __future__ import annotations

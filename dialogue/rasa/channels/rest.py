@@ -13,6 +13,8 @@ from typing import Any, Dict, Optional, Text
 from rasa.core.channels.rest import RestInput
 from sanic.request import Request
 
+from . import tuning  # noqa: F401  (speed settings for the server; see tuning.py)
+
 
 class LoketRestInput(RestInput):
     """The REST channel with defensive parsing of the request body."""
