@@ -4,8 +4,9 @@ Usage: python scripts/rasa/test.py [--skip-cv] [--folds 3]
 
 1. knowledge file + `rasa data validate --fail-on-warnings` (validate.py);
 2. `make train` logic (skipped when nothing changed);
-3. coverage: the test stories must cover every topic in Dutch and English
-   (story names contain [nl] / [en]) and every handoff path;
+3. coverage: every topic has at least 12 Dutch and 6 English examples, and the test
+   stories cover every topic in Dutch and English (story names contain [nl] / [en])
+   and every handoff path;
 4. `rasa test core` on dialogue/rasa/tests/ (every failing story listed);
 5. NLU cross-validation (cached by the hash of config + domain + NLU data) and the
    per-topic F1 report (nlu_report.py): figures under the goals (0.9 overall, 0.8 per
@@ -56,6 +57,31 @@ def _handoff_responses() -> list[str]:
     return sorted(n for n in names if n.startswith("utter_handoff_"))
 
 
+MIN_EXAMPLES = {"nl": 12, "en": 6}
+
+
+def example_count_problems() -> list[str]:
+    """Topics with too few examples: the first block of a topic is Dutch, the second English."""
+    blocks: dict[str, list[int]] = {}
+    for path in sorted((project.RASA_DIR / "data" / "nlu").rglob("*.yml")):
+        for item in (_load_yaml(path) or {}).get("nlu") or []:
+            intent = str(item.get("intent", ""))
+            if intent.startswith("faq/"):
+                lines = str(item.get("examples", "")).splitlines()
+                count = sum(1 for line in lines if line.strip().startswith("- "))
+                blocks.setdefault(intent[4:], []).append(count)
+    problems = []
+    for topic in _topics():
+        counts = [*blocks.get(topic, []), 0, 0]
+        for lang, count in zip(("nl", "en"), counts[:2], strict=True):
+            if count < MIN_EXAMPLES[lang]:
+                problems.append(
+                    f"topic {topic}: {count} {lang} examples, at least {MIN_EXAMPLES[lang]} "
+                    f"(first example block Dutch, second English)"
+                )
+    return problems
+
+
 def coverage_problems() -> list[str]:
     """What the test stories leave untested."""
     seen: dict[str, set[str]] = {}
@@ -69,7 +95,7 @@ def coverage_problems() -> list[str]:
                     seen.setdefault(intent[4:], set()).add(lang.group(1))
                 if "action" in step:
                     actions.add(str(step["action"]))
-    problems = []
+    problems = example_count_problems()
     for topic in _topics():
         missing = {"nl", "en"} - seen.get(topic, set())
         if missing:
