@@ -14,6 +14,12 @@ STEPS = [
         [str(ROOT / ".venv-rasa" / "bin" / "python"), "scripts/rasa/bench_rest.py"],
     ),
     ("turn latency, one call", [sys.executable, "-m", "bench.turn_latency", "--turns", "24"]),
+    ("barge-in", [sys.executable, "-m", "bench.barge_in", "--rounds", "3"]),
+    (
+        "load: concurrent callers",
+        [sys.executable, "-m", "bench.load", "--levels", "1", "5", "10", "20", "--profile"],
+    ),
+    ("agent desk", [sys.executable, "-m", "bench.desk", "--calls", "6"]),
 ]
 
 

@@ -10,7 +10,7 @@ model (a temporary tracker database) and stops them afterwards. It measures:
 * a hot reload (PUT /model) while a client keeps talking: load time, the slowest
   round trip meanwhile, failed requests.
 and adds the training time (models/stamp.json) and the NLU cross-validation figures
-(results/nlu-cv/summary.json) with machine info and the git commit.
+(nlu-cv/summary.json) with machine info and the git commit.
 """
 
 from __future__ import annotations
@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         ):
             figures = run_bench(url, args.requests, model)
     stamp = project.read_json(project.STAMP_FILE)
-    nlu = project.read_json(project.RESULTS_DIR / "nlu-cv" / "summary.json")
+    nlu = project.read_json(project.RASA_DIR / "nlu-cv" / "summary.json")
     result = {
         "benchmark": "rasa",
         "date": project.utc_now(),
