@@ -187,6 +187,9 @@ class VoiceSettings(_Section):
     """A complete question ("… paid?") ends the turn after only this much silence."""
     end_of_turn_max_ms: int = Field(1000, ge=100, le=5000)
     """Words trailing off ("ik wil eh …") stretch the wait up to this."""
+    end_of_turn_peek_ms: int = Field(100, ge=20, le=3000)
+    """Silence after which the recogniser looks at the words so far (a speculative
+    transcription that takes a few hundred ms itself; the final result reuses it)."""
     min_speech_ms: int = Field(200, ge=20, le=2000)
     max_turn_s: float = Field(20.0, gt=1)
     barge_in: bool = True
@@ -211,6 +214,8 @@ class VoiceSettings(_Section):
     def _turn_bounds(self) -> VoiceSettings:
         if not self.end_of_turn_early_ms <= self.end_of_turn_ms <= self.end_of_turn_max_ms:
             raise ValueError("need end_of_turn_early_ms <= end_of_turn_ms <= end_of_turn_max_ms")
+        if self.end_of_turn_peek_ms > self.end_of_turn_early_ms:
+            raise ValueError("need end_of_turn_peek_ms <= end_of_turn_early_ms")
         return self
 
 

@@ -99,8 +99,10 @@ def trim_silence(
     floor_dbfs: float = -50.0,
     below_peak_db: float = 40.0,
     margin_s: float = 0.25,
+    tail_s: float | None = None,
 ) -> bytes:
-    """Cut leading and trailing quiet from an utterance, keeping ``margin_s`` either side.
+    """Cut leading and trailing quiet from an utterance, keeping ``margin_s`` either side
+    (``tail_s``, when given, after the end instead).
 
     Quiet: 10 ms frames below ``floor_dbfs`` or more than ``below_peak_db`` under the
     loudest frame. Returns b"" when nothing is louder than the floor. Steady noise is
@@ -115,9 +117,10 @@ def trim_silence(
     loud = np.flatnonzero(level >= max(floor_dbfs, float(level.max()) - below_peak_db))
     if loud.size == 0 or level.max() < floor_dbfs:
         return b""
-    margin = round(margin_s * rate)
-    start = max(0, int(loud[0]) * n - margin)
-    end = min(x.size, (int(loud[-1]) + 1) * n + margin)
+    lead = round(margin_s * rate)
+    tail = lead if tail_s is None else round(tail_s * rate)
+    start = max(0, int(loud[0]) * n - lead)
+    end = min(x.size, (int(loud[-1]) + 1) * n + tail)
     return pcm[start * SAMPLE_WIDTH : end * SAMPLE_WIDTH]
 
 

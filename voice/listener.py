@@ -38,7 +38,7 @@ class TurnTiming:
     early_ms: int = 250
     default_ms: int = 500
     max_ms: int = 1000
-    peek_ms: int = 150
+    peek_ms: int = 100
     """When the speculative transcription starts (it takes a few hundred ms itself)."""
 
 

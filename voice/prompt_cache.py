@@ -24,6 +24,8 @@ from voice.resample import resample
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str, int]  # voice key, text, rate
+FORMAT = 2
+"""Disk entries of another format are misses (2: sentences with their quiet trimmed)."""
 
 
 class PromptCache:
@@ -108,6 +110,8 @@ class PromptCache:
             return None
         if meta.get("voice") != voice or meta.get("text") != text:
             return None  # a hash collision or a foreign file: never play the wrong words
+        if meta.get("format") != FORMAT:
+            return None
         chunks, offset = [], 0
         for length in meta["lengths"]:
             chunks.append(AudioChunk(data[offset : offset + length], int(meta["rate"])))
@@ -121,6 +125,7 @@ class PromptCache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             meta = {
+                "format": FORMAT,
                 "voice": voice,
                 "text": text,
                 "rate": native[0].rate,

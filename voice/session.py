@@ -140,6 +140,7 @@ class CallSession:
                 early_ms=self.settings.voice.end_of_turn_early_ms,
                 default_ms=self.settings.voice.end_of_turn_ms,
                 max_ms=self.settings.voice.end_of_turn_max_ms,
+                peek_ms=self.settings.voice.end_of_turn_peek_ms,
             ),
         )
         self._barge_pause: asyncio.TimerHandle | None = None

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from voice.audio import concat
+from voice.audio import concat, trim_silence
 from voice.contracts import AudioChunk, TtsEngine
 from voice.prompt_cache import PromptCache
 from voice.resample import resample
@@ -84,7 +84,7 @@ class Speaker:
                     log.warning("tts.voice_failed", extra={"voice": engine.name}, exc_info=True)
                     current += 1
                     continue
-                whole = concat(chunks) if chunks else AudioChunk(b"", rate)
+                whole = _tight(concat(chunks)) if chunks else AudioChunk(b"", rate)
                 pcm = whole.pcm if whole.rate == rate else resample(whole.pcm, whole.rate, rate)
                 rendered.append(pcm)
                 native.append(whole)
@@ -125,6 +125,18 @@ class Speaker:
         results = await asyncio.gather(*futures) if futures else []
         complete = bool(results) and all(results)
         return Spoken(complete, first_audio_at=first, voice=voice, cached=cached)
+
+
+LEAD_S = 0.02
+"""Quiet kept before a sentence: Piper starts with 40–80 ms of it, which the caller
+would hear as that much more delay before the answer."""
+TAIL_S = 0.25
+"""Quiet kept after a sentence (Piper leaves up to 400 ms): the pause between sentences."""
+
+
+def _tight(chunk: AudioChunk) -> AudioChunk:
+    pcm = trim_silence(chunk.pcm, chunk.rate, floor_dbfs=-55.0, margin_s=LEAD_S, tail_s=TAIL_S)
+    return AudioChunk(pcm, chunk.rate) if pcm else chunk
 
 
 def _voice_key(engine: TtsEngine) -> str:

@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import numpy as np
+
 from telephony.playout import Playout
 from voice.audio import silence
 from voice.contracts import AudioChunk
@@ -99,3 +101,31 @@ def test_a_foreign_cache_file_is_never_played(tmp_path: Path) -> None:
     meta.write_text(meta.read_text().replace('"Ja."', '"Nee."'))
     fresh = PromptCache(directory=tmp_path)
     assert fresh.get("v", 8000, "Ja.") is None
+
+
+class QuietEdgesTts(FakeTts):
+    """A voice that, like Piper, pads each sentence with quiet: 80 ms before, 400 ms after."""
+
+    async def synthesize(self, text: str) -> AsyncIterator[AudioChunk]:
+        rate = self.sample_rate
+        t = np.arange(int(0.3 * rate)) / rate
+        tone = (8000 * np.sin(2 * np.pi * 440 * t)).astype("<i2").tobytes()
+        quiet = silence(0.08, rate).pcm, silence(0.4, rate).pcm
+        for sentence in split_sentences(text):
+            self.spoken.append(sentence)
+            yield AudioChunk(quiet[0] + tone + quiet[1], rate)
+
+
+async def test_the_quiet_before_a_sentence_is_cut_and_the_pause_after_it_bounded() -> None:
+    speaker = Speaker(lambda _lang: [QuietEdgesTts("piper", 8000)])
+    line = Line()
+    await speaker.say(line, "Een. Twee.", "nl")
+    # 20 ms lead + 300 ms tone + 250 ms pause, per sentence (was 80 + 300 + 400)
+    assert line.pieces == [8 * (20 + 300 + 250)] * 2
+
+
+async def test_a_sentence_of_only_quiet_is_kept_as_it_is() -> None:
+    speaker = Speaker(lambda _lang: [FakeTts("piper", 8000)])
+    line = Line()
+    await speaker.say(line, "Een.", "nl")
+    assert line.pieces == [800]
