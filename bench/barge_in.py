@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from bench.common import percentile, write_result
-from bench.turn_latency import wait_warm
+from bench.turn_latency import past_greeting_in_english, wait_warm
 from tests.desk_browser import english_voice
 from tests.stack import Stack
 from tests.tools.rtp_audio import Pcm
@@ -83,12 +83,7 @@ async def run(rounds: int) -> dict[str, Any]:
             await wait_warm(stack)
             call = await dial(stack.sip_uri, codecs=["PCMU"])
             try:
-                await call.wait_answered()
-                await call.wait_for_audio(timeout=15)
-                await call.wait_for_silence(0.8, timeout=60)
-                pressed = await call.send_dtmf("9")
-                await call.wait_for_audio(after=pressed, timeout=15)
-                await call.wait_for_silence(0.8, timeout=60)
+                await past_greeting_in_english(call)
                 for _ in range(rounds):
                     onset = await answer_started(call, question)
                     await asyncio.sleep(1.0)

@@ -54,6 +54,16 @@ def synthesize_questions() -> list[Pcm]:
     return out
 
 
+async def past_greeting_in_english(call: SipCaller) -> None:
+    """Answered, the Dutch greeting heard to the end, key 9, the English one heard too."""
+    await call.wait_answered()
+    await call.wait_for_audio(timeout=20)
+    await call.wait_for_silence(0.8, timeout=60)
+    pressed = await call.send_dtmf("9")
+    await call.wait_for_audio(after=pressed, timeout=20)
+    await call.wait_for_silence(0.8, timeout=60)
+
+
 async def one_call(
     agent: CallerAgent, uri: str, questions: list[Pcm], turns: int, start_delay: float
 ) -> list[dict[str, Any]]:
@@ -61,12 +71,7 @@ async def one_call(
     call: SipCaller = await agent.call(uri, codecs=("PCMU",), keep_audio=False)
     results: list[dict[str, Any]] = []
     try:
-        await call.wait_answered()
-        await call.wait_for_audio(timeout=20)
-        await call.wait_for_silence(0.8, timeout=60)
-        pressed = await call.send_dtmf("9")
-        await call.wait_for_audio(after=pressed, timeout=20)
-        await call.wait_for_silence(0.8, timeout=60)
+        await past_greeting_in_english(call)
         for i in range(turns):
             try:
                 turn = await call.ask(questions[i % len(questions)], reply_timeout=15)

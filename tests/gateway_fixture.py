@@ -48,7 +48,7 @@ def gateway_env(tmp: Path, **overrides: str) -> dict[str, str]:
         "LOKET_SIP__SHUTDOWN_GRACE_S": "0",
         "LOKET_RTP__HOST": "127.0.0.1",
         "LOKET_RTP__PORT_MIN": str(rtp),
-        "LOKET_RTP__PORT_MAX": str(rtp + 40),
+        "LOKET_RTP__PORT_MAX": str(rtp + 200),  # 100 calls: the load benchmark goes past 20
         "LOKET_HTTP__PORT": str(free_port("tcp")),
         # a port nothing listens on: Rasa is "down" unless a test starts one
         "LOKET_RASA__URL": f"http://127.0.0.1:{free_port('tcp')}",
