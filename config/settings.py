@@ -193,6 +193,8 @@ class VoiceSettings(_Section):
     min_speech_ms: int = Field(200, ge=20, le=2000)
     max_turn_s: float = Field(20.0, gt=1)
     barge_in: bool = True
+    greeting_interruptible: bool = False
+    """Whether the caller's voice can cut the greeting (the AI disclosure); keys always can."""
     barge_in_confirm_ms: int = Field(600, ge=100, le=3000)
     """Voice over the bot pauses it at once; lasting this long it interrupts (shorter:
     a backchannel — "ja", "hm" — and the bot resumes)."""

@@ -252,7 +252,9 @@ class CallSession:
             log.exception("records.write_failed", extra={"call": call.id})
 
     async def _converse(self) -> None:
-        spoken = await self.say(self.texts.greeting, interruptible=False)
+        spoken = await self.say(
+            self.texts.greeting, interruptible=self.settings.voice.greeting_interruptible
+        )
         self.disclosed = spoken.complete
         self.record("disclosure", language=self.language, complete=spoken.complete)
         if spoken.failed:
@@ -321,7 +323,9 @@ class CallSession:
             )
         if digit == dtmf.english and "en" in self.settings.languages:
             self._use_language("en")
-            spoken = await self.say(self.texts.greeting, interruptible=False)
+            spoken = await self.say(
+                self.texts.greeting, interruptible=self.settings.voice.greeting_interruptible
+            )
             self.record("disclosure", language=self.language, complete=spoken.complete)
             # Rasa learns the language too; its texts are not spoken (the greeting was).
             return await self.ask(intent_message("set_language", language="en"), speak=False)

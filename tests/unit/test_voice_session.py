@@ -23,7 +23,7 @@ from voice.contracts import AudioChunk, Recognizer, SttEngine, Transcript
 from voice.listener import Utterance
 from voice.prompt_cache import PromptCache
 from voice.session import CallSession, NoInput, VoiceServices
-from voice.speaker import Speaker
+from voice.speaker import Speaker, Spoken
 from voice.waiting import Connected
 
 RATE = 8000
@@ -536,3 +536,21 @@ async def test_an_agent_transfers_the_call_to_another_queue_with_a_note(tmp_path
     assert h.task is not None
     await asyncio.wait_for(h.task, 5)
     assert agents.connected == ["agent-7", "agent-8"]
+
+
+@pytest.mark.parametrize("setting", [False, True])
+async def test_whether_voice_can_cut_the_greeting_is_a_setting(
+    tmp_path: Path, setting: bool
+) -> None:
+    h = harness(tmp_path, conf=settings(VOICE__GREETING_INTERRUPTIBLE=str(setting).lower()))
+    said: list[tuple[str, bool]] = []
+    say = h.session.say
+
+    async def spy(text: str, *, interruptible: bool = True) -> Spoken:
+        said.append((text, interruptible))
+        return await say(text, interruptible=interruptible)
+
+    h.session.say = spy  # type: ignore[method-assign]
+    await h.start()
+    assert said[0] == (h.session.texts.greeting, setting)
+    await h.finish()
