@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from loket.desk.accounts import SessionPolicy
 from loket.desk.auth import install_auth
-from loket.desk.routes import add_desk_routes
+from loket.desk.routes import add_desk_routes, script_response
 
 WEB = Path(__file__).parent / "web"
 
@@ -56,6 +56,11 @@ def create_app(gateway: Gateway) -> FastAPI:
     async def citizen_page() -> HTMLResponse:
         """ "Bel ons via internet": a WebRTC call into the same voicebot as the phone line."""
         return HTMLResponse((WEB / "bel.html").read_text(encoding="utf-8"))
+
+    @app.get("/meter.js")
+    async def meter_script() -> Response:
+        """The audio level meter both call pages use (public: it holds nothing)."""
+        return script_response("meter.js")
 
     @app.post("/webrtc/offer")
     async def webrtc_offer(offer: SdpOffer) -> JSONResponse:

@@ -64,7 +64,7 @@ from loket.desk.throttle import LoginThrottle
 AUDIT = logging.getLogger("loket.desk.audit")
 LOGIN_PAGE = Path(__file__).resolve().parent.parent / "web" / "login.html"
 
-DEFAULT_PUBLIC = ("/login", "/healthz", "/bel", "/webrtc/")
+DEFAULT_PUBLIC = ("/login", "/healthz", "/bel", "/meter.js", "/webrtc/")
 """The login page and the citizen endpoints; everything else needs a session."""
 LOGIN_FAILED = "Gebruikersnaam of wachtwoord onjuist."
 LOGIN_FOREIGN = "Inloggen kan alleen via de pagina van deze site."

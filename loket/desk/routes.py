@@ -46,7 +46,7 @@ def _page(name: str) -> HTMLResponse:
     )
 
 
-def _script(name: str) -> Response:
+def script_response(name: str) -> Response:
     return Response(
         (WEB / name).read_text(encoding="utf-8"),
         media_type="text/javascript",
@@ -61,7 +61,7 @@ def add_desk_routes(app: FastAPI, hub: DeskHub, auth: DeskAuth) -> None:
 
     @app.get("/desk.js")
     async def desk_script(user: CurrentUser) -> Response:
-        return _script("desk.js")
+        return script_response("desk.js")
 
     @app.get("/supervisor", response_class=HTMLResponse)
     async def supervisor_page(user: SupervisorUser) -> HTMLResponse:
@@ -69,7 +69,7 @@ def add_desk_routes(app: FastAPI, hub: DeskHub, auth: DeskAuth) -> None:
 
     @app.get("/supervisor.js")
     async def supervisor_script(user: SupervisorUser) -> Response:
-        return _script("supervisor.js")
+        return script_response("supervisor.js")
 
     @app.get("/api/desk/view")
     async def desk_view(user: CurrentUser) -> JSONResponse:

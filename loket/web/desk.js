@@ -3,7 +3,7 @@
 const $ = (id) => document.getElementById(id);
 window.desk = { view: null, level: 0, peak: 0, audio: "off", errors: [],
   offerSeenAt: null, loudAt: null, loudAbove: 0.02 };  // timings for tests and benchmarks
-let csrf = "", ws = null, pc = null, lastCall = null, analyser = null;
+let csrf = "", ws = null, pc = null, lastCall = null, stopMeter = () => {};
 
 const STATES = { offline: "offline", available: "beschikbaar", offered: "aangeboden",
   on_call: "in gesprek", wrap_up: "nawerk", break: "pauze" };
@@ -81,30 +81,23 @@ function render(view) {
   if (view.notice) notice(view.notice);
 }
 
-function meter(stream) {
-  const ctx = new AudioContext();
-  analyser = ctx.createAnalyser();
-  analyser.fftSize = 1024;
-  ctx.createMediaStreamSource(stream).connect(analyser);
-  const data = new Float32Array(analyser.fftSize);
-  const tick = () => {
-    if (!analyser) return;
-    analyser.getFloatTimeDomainData(data);
-    let sum = 0; for (const x of data) sum += x * x;
-    window.desk.level = Math.sqrt(sum / data.length);
-    window.desk.peak = Math.max(window.desk.peak, window.desk.level);
-    if (window.desk.loudAt === null && window.desk.level > window.desk.loudAbove) window.desk.loudAt = Date.now();
-  };
-  setInterval(tick, 5);  // not requestAnimationFrame: it is throttled in background tabs
-}
-
 async function connectAudio() {
   try {
     const mic = await navigator.mediaDevices.getUserMedia({ audio: window.deskAudioConstraints || true });
     if (pc) pc.close();
+    stopMeter();
     pc = new RTCPeerConnection({ iceServers: window.deskIceServers || [] });
     mic.getTracks().forEach((t) => pc.addTrack(t, mic));
-    pc.ontrack = (ev) => { $("remote").srcObject = ev.streams[0] || new MediaStream([ev.track]); meter($("remote").srcObject); };
+    pc.ontrack = (ev) => {
+      $("remote").srcObject = ev.streams[0] || new MediaStream([ev.track]);
+      stopMeter();
+      stopMeter = levelMeter($("remote").srcObject, (level) => {
+        const d = window.desk;
+        d.level = level;
+        d.peak = Math.max(d.peak, level);
+        if (d.loudAt === null && level > d.loudAbove) d.loudAt = Date.now();
+      });
+    };
     pc.onconnectionstatechange = () => {
       window.desk.audio = pc.connectionState;
       if (["failed", "closed"].includes(pc.connectionState)) notice("Audioverbinding verbroken. Verbind opnieuw.");

@@ -54,6 +54,7 @@ PUBLIC_ROUTES = {
     ("POST", "/login"),
     ("GET", "/healthz"),
     ("GET", "/bel"),
+    ("GET", "/meter.js"),  # the level meter script of the call pages: code, no data
     ("POST", "/webrtc/offer"),
     ("POST", "/webrtc/{call_id}/hangup"),
 }
@@ -175,6 +176,10 @@ def desk_app(store: Path, **options: Any) -> tuple[FastAPI, DeskAuth]:
     @app.get("/bel", response_class=HTMLResponse)
     async def bel() -> str:
         return "<p>bel ons</p>"
+
+    @app.get("/meter.js")
+    async def meter() -> str:
+        return "function levelMeter() {}"
 
     @app.post("/webrtc/offer")
     async def offer() -> dict[str, str]:
