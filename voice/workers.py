@@ -88,16 +88,7 @@ async def run(fn: Callable[[*Ts], T], *args: *Ts) -> T:
     with _lock:
         _queued += 1
 
-    name = getattr(fn, "__qualname__", type(fn).__name__)
-    submitted = time.perf_counter()
-
-    def call() -> T:
-        started = time.perf_counter()
-        try:
-            return fn(*args)
-        finally:
-            _account(name, started - submitted, time.perf_counter() - started)
-
+    call = _timed(fn, *args)
     try:
         job = pool.submit(_counted, call)
     except BaseException:
@@ -121,6 +112,11 @@ async def run_fast(fn: Callable[[*Ts], T], *args: *Ts) -> T:
         if _fast_lane is None:
             _fast_lane = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loket-listen")
         lane = _fast_lane
+    return await asyncio.wrap_future(lane.submit(_timed(fn, *args)))
+
+
+def _timed(fn: Callable[[*Ts], T], *args: *Ts) -> Callable[[], T]:
+    """``fn(*args)`` as a job whose waiting and running time go to :func:`job_times`."""
     name = getattr(fn, "__qualname__", type(fn).__name__)
     submitted = time.perf_counter()
 
@@ -131,7 +127,7 @@ async def run_fast(fn: Callable[[*Ts], T], *args: *Ts) -> T:
         finally:
             _account(name, started - submitted, time.perf_counter() - started)
 
-    return await asyncio.wrap_future(lane.submit(call))
+    return call
 
 
 def _on_done(job: Future[Any]) -> None:
@@ -172,9 +168,12 @@ def stats() -> PoolStats:
 
 
 def shutdown(wait: bool = True) -> None:
-    """Stop the pool (at process exit); a later :func:`run` starts a new one."""
-    global _executor
+    """Stop the pool and the real-time lane (at process exit); a later :func:`run` or
+    :func:`run_fast` starts a new one."""
+    global _executor, _fast_lane
     with _lock:
         old, _executor = _executor, None
-    if old is not None:
-        old.shutdown(wait=wait, cancel_futures=True)
+        lane, _fast_lane = _fast_lane, None
+    for pool in (old, lane):
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=True)

@@ -94,3 +94,34 @@ async def test_cancelled_queued_job_never_runs_and_is_not_counted() -> None:
 def test_configure_rejects_zero() -> None:
     with pytest.raises(ValueError):
         workers.configure(0)
+
+
+async def test_the_real_time_lane_never_waits_behind_the_pool_and_is_accounted() -> None:
+    workers.configure(1)
+    release = threading.Event()
+    busy = asyncio.ensure_future(workers.run(release.wait, 5.0))  # the one pool thread
+    await asyncio.sleep(0.05)
+
+    def window() -> str:
+        return threading.current_thread().name
+
+    thread = await asyncio.wait_for(workers.run_fast(window), 1.0)
+    assert thread.startswith("loket-listen")
+    release.set()
+    await busy
+    times = workers.job_times()
+    assert (
+        times[
+            "test_the_real_time_lane_never_waits_behind_the_pool_and_is_accounted.<locals>.window"
+        ]["jobs"]
+        >= 1
+    )
+    assert times["Event.wait"]["run_s"] >= 0.04
+
+
+async def test_shutdown_stops_the_real_time_lane_too() -> None:
+    await workers.run_fast(time.monotonic)
+    workers.shutdown()
+    lane_threads = [t for t in threading.enumerate() if t.name.startswith("loket-listen")]
+    assert not lane_threads
+    assert await workers.run_fast(time.monotonic) > 0  # a new lane on next use
