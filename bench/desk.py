@@ -24,7 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import percentile, write_result
-from tests.desk_browser import add_agent, agent_page, microphone, question, until
+from tests.desk_browser import (
+    OFFERED,
+    TALKING,
+    add_agent,
+    agent_page,
+    microphone,
+    question,
+    until,
+)
 from tests.gateway_fixture import gateway_env, running_gateway
 from tests.tools.rtp_audio import Pcm
 from tests.tools.sip_caller import dial
@@ -37,13 +45,13 @@ async def one_call(gw: Any, page: Any, text: Pcm) -> dict[str, float]:
         await call.wait_for_audio(timeout=15)
         await call.wait_for_silence(1.0, timeout=40)
         await call.play(text)
-        await until(page, "window.desk.view.offer !== null")
+        await until(page, OFFERED)
         offer_seen = await page.evaluate("window.desk.offerSeenAt") / 1000
         calls = gw.calls()
         record = max(calls, key=lambda c: c["started_at"])
         handoff = next(e for e in gw.records.events(str(record["id"])) if e["kind"] == "handoff")
         await page.click("#accept")
-        await until(page, "window.desk.view.call && window.desk.view.call.phase === 'talking'")
+        await until(page, TALKING)
         await asyncio.sleep(1.0)  # the whisper is over, the caller is silent
         await page.evaluate("window.desk.loudAt = null")
         sent = time.time()

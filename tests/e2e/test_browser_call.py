@@ -8,31 +8,17 @@ the same voice pipeline, records and handoff as a phone call.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.desk_browser import english_voice
+from tests.desk_browser import CHROMIUM, CHROMIUM_ARGS, english_voice
 from tests.gateway_fixture import gateway_env, running_gateway
 from voice.audio import concat, silence, write_wav
 from voice.resample import resample_chunk
 
-CHROMIUM = shutil.which("chromium")
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(CHROMIUM is None, reason="no chromium")]
-
-CHROMIUM_ARGS = [
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 async def test_citizen_page_calls_the_bot_and_audio_flows_both_ways(tmp_path: Path) -> None:
