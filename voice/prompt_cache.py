@@ -59,12 +59,6 @@ class PromptCache:
         self._remember(key, sentences)
         return sentences
 
-    def __contains__(self, key: tuple[str, int, str]) -> bool:
-        voice, rate, text = key
-        return (voice, text, rate) in self._items or (
-            self.directory is not None and self._path(voice, text).with_suffix(".json").exists()
-        )
-
     # ------------------------------------------------------------------ writing
 
     def put(

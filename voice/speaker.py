@@ -12,8 +12,9 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
+from voice import workers
 from voice.audio import concat, trim_silence
 from voice.contracts import AudioChunk, TtsEngine
 from voice.prompt_cache import PromptCache
@@ -48,6 +49,15 @@ class Spoken:
     cached: bool = False
 
 
+class Rendered(NamedTuple):
+    """One sentence ready for the line."""
+
+    voice: str
+    pcm: bytes
+    cached: bool
+    """From the prompt cache (no synthesis)."""
+
+
 VoiceChoice = Callable[[str], Sequence[TtsEngine]]
 """Language → the voices to try, best first (Piper, then espeak-ng)."""
 
@@ -59,8 +69,8 @@ class Speaker:
         self.voices = voices
         self.cache = cache or PromptCache()
 
-    async def render(self, text: str, language: str, rate: int) -> AsyncIterator[tuple[str, bytes]]:
-        """(voice key, PCM at *rate*) per sentence, from the cache or the first voice that works.
+    async def render(self, text: str, language: str, rate: int) -> AsyncIterator[Rendered]:
+        """Each sentence at *rate*, from the cache or the first voice that works.
 
         A voice that fails hands the rest of the text, from the failing sentence on, to the
         next one. Raises RuntimeError when no voice could say anything.
@@ -70,7 +80,7 @@ class Speaker:
             cached = self.cache.get(_voice_key(engine), rate, text)
             if cached is not None:
                 for pcm in cached:
-                    yield _voice_key(engine), pcm
+                    yield Rendered(_voice_key(engine), pcm, True)
                 return
         current = 0
         rendered: list[bytes] = []
@@ -84,11 +94,11 @@ class Speaker:
                     log.warning("tts.voice_failed", extra={"voice": engine.name}, exc_info=True)
                     current += 1
                     continue
-                whole = _tight(concat(chunks)) if chunks else AudioChunk(b"", rate)
-                pcm = whole.pcm if whole.rate == rate else resample(whole.pcm, whole.rate, rate)
+                # trimming and resampling a sentence take milliseconds: off the event loop
+                whole, pcm = await workers.run_fast(_for_line, chunks, rate)
                 rendered.append(pcm)
                 native.append(whole)
-                yield _voice_key(engine), pcm
+                yield Rendered(_voice_key(engine), pcm, False)
                 break
             else:
                 if not rendered:
@@ -108,15 +118,12 @@ class Speaker:
         rate = channel.sample_rate
         futures: list[asyncio.Future[bool]] = []
         first: float | None = None
-        voice = ""
-        voices = self.voices(language)
-        cached = bool(voices) and (_voice_key(voices[0]), rate, text) in self.cache
+        last: Rendered | None = None
         try:
-            async for used, pcm in self.render(text, language, rate):
-                voice = used
+            async for last in self.render(text, language, rate):
                 if any(f.done() and not f.result() for f in futures):
                     break  # cut short while we were synthesizing: stop making more
-                futures.append(channel.play(pcm))
+                futures.append(channel.play(last.pcm))
                 if first is None:
                     first = time.monotonic()
         except RuntimeError:
@@ -124,6 +131,7 @@ class Speaker:
             return Spoken(False, failed=True)
         results = await asyncio.gather(*futures) if futures else []
         complete = bool(results) and all(results)
+        voice, cached = (last.voice, last.cached) if last else ("", False)
         return Spoken(complete, first_audio_at=first, voice=voice, cached=cached)
 
 
@@ -137,6 +145,13 @@ TAIL_S = 0.25
 def _tight(chunk: AudioChunk) -> AudioChunk:
     pcm = trim_silence(chunk.pcm, chunk.rate, floor_dbfs=-55.0, margin_s=LEAD_S, tail_s=TAIL_S)
     return AudioChunk(pcm, chunk.rate) if pcm else chunk
+
+
+def _for_line(chunks: list[AudioChunk], rate: int) -> tuple[AudioChunk, bytes]:
+    """One synthesized sentence: its native audio with the quiet trimmed (for the disk
+    cache) and the same at the line's *rate*."""
+    whole = _tight(concat(chunks)) if chunks else AudioChunk(b"", rate)
+    return whole, (whole.pcm if whole.rate == rate else resample(whole.pcm, whole.rate, rate))
 
 
 def _voice_key(engine: TtsEngine) -> str:

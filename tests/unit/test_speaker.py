@@ -129,3 +129,17 @@ async def test_a_sentence_of_only_quiet_is_kept_as_it_is() -> None:
     line = Line()
     await speaker.say(line, "Een.", "nl")
     assert line.pieces == [800]
+
+
+async def test_an_entry_of_an_older_cache_format_is_made_again_and_not_called_cached(
+    tmp_path: Path,
+) -> None:
+    voice = FakeTts("piper", 8000)
+    await Speaker(lambda _lang: [voice], PromptCache(directory=tmp_path)).warm(["Ja."], "nl", 8000)
+    meta = next(tmp_path.glob("*/*.json"))
+    meta.write_text(meta.read_text().replace('"format": 2', '"format": 1'))
+    restarted = Speaker(lambda _lang: [voice], PromptCache(directory=tmp_path))
+    spoken = await restarted.say(Line(), "Ja.", "nl")
+    assert not spoken.cached and len(voice.spoken) == 2  # synthesized again
+    again = Speaker(lambda _lang: [voice], PromptCache(directory=tmp_path))
+    assert (await again.say(Line(), "Ja.", "nl")).cached  # rewritten in the current format
