@@ -16,16 +16,31 @@ gzip compression ratio > 2.4) re-runs the utterance in the standard 30 s window.
 (beam 1) with one temperature: the fallback ladder would multiply the worst case.
 
 Hallucinations. On silence and noise Whisper invents text ("you", "Thank you.",
-"Beep Beep …"), often with a *good* log-probability, so Whisper's usual rule
-(no_speech_prob > 0.6 *and* avg_logprob < -1) lets them through. Measured on
-tiny.en: every non-speech input (silence, white noise -60…-20 dBFS, hum, a tone,
-a click, brown noise) gave no_speech_prob ≥ 0.83, while real speech stayed ≤ 0.25
-— but rose to 0.66 behind 28 s of leading silence, which is why leading and
-trailing quiet is trimmed before decoding (:func:`voice.audio.trim_silence`). The
-result is '' when: the loudest 100 ms is below ``min_level_dbfs`` (the model is not
-even run), no_speech_prob ≥ ``no_speech_threshold`` (0.7), the average
-log-probability is below ``logprob_threshold`` (-1.2), or the text has no letters
-or digits.
+"Beep Beep …", "I'm gonna go to the left."), often with a *good* log-probability,
+so Whisper's usual rule (no_speech_prob > 0.6 *and* avg_logprob < -1) lets some
+through. Measured on tiny.en (white, brown and shaped-burst noise -45…-20 dBFS,
+hum, tones, clicks): white/brown noise, hum and clicks gave no_speech_prob ≥ 0.91;
+noise bursts of 0.3 s 0.74–0.75 with avg_logprob ≤ -1.9; a 440 Hz tone 0.81 with
+"Beep Beep …" at a good log-probability. Real speech usually stays ≤ 0.3, but
+one-word answers do not: over 300 Piper renderings of "Yes." reached 0.69, and
+"Bye." 0.78 with avg_logprob down to -1.07 (a plain 0.7 cut dropped a caller's
+"yes" about once in 300 — CI saw it). So: reject at no_speech_prob ≥
+``no_speech_threshold`` (0.9) whatever the text; below that, the log-probability
+rule (every noise hallucination under 0.9 measured ≤ -1.6) and, from
+``no_speech_doubt`` (0.6), a loop ("Beep Beep Beep").
+Leading silence raises no_speech_prob on real speech (0.66 behind 28 s of it), so
+leading and trailing quiet is trimmed before decoding
+(:func:`voice.audio.trim_silence`). The result is '' when: the loudest 100 ms is
+below ``min_level_dbfs`` (the model is not even run), the no-speech rule above
+says so, the average log-probability is below ``logprob_threshold`` (-1.2), the
+text is a long loop (gzip ratio > 2.4), or it has no letters or digits.
+
+Loops. tiny.en repeats itself on short answers: "No? No? No? No? No?", "0 0 0 0 0
+0 0 0 0 0" for "Zero.". Any loop — a gzip ratio > 2.4, the token limit, or one
+unit of one to four words said three times or more — re-runs the utterance in the
+standard window; a loop that remains is kept once ("No?") when the model was sure
+it heard speech, else rejected. A unit said just twice ("No? No?") is kept once
+without a re-run.
 
 Threads. ``threads`` (CTranslate2 intra-op threads, default 1) and ``num_workers``
 (model replicas, default 1). With 2 cores, a 2-thread worker pool and many calls,
@@ -81,6 +96,35 @@ class WhisperResult:
     """Why ``text`` is '' although the model said ``raw_text`` (empty if kept)."""
 
 
+@dataclass(frozen=True, slots=True)
+class HallucinationGuard:
+    """Decides whether a decoded utterance is speech (see the module docstring)."""
+
+    no_speech_threshold: float = 0.9
+    no_speech_doubt: float = 0.6
+    logprob_threshold: float = -1.2
+
+    def judge(self, r: WhisperResult) -> WhisperResult:
+        """``r`` with ``text`` emptied and ``rejected`` saying why, or a repeat kept once
+        ("No? No?" → "No?": tiny.en doubles short answers; a caller's "no no" means the
+        same)."""
+        unit = repeated_unit(r.raw_text)
+        why = r.rejected
+        if not why and r.no_speech_prob >= self.no_speech_threshold:
+            why = f"no_speech_prob {r.no_speech_prob:.2f}"
+        if not why and repeated_unit(r.raw_text, 3) and r.no_speech_prob >= self.no_speech_doubt:
+            why = f"no_speech_prob {r.no_speech_prob:.2f} and a loop"
+        if not why and r.avg_logprob < self.logprob_threshold:
+            why = f"avg_logprob {r.avg_logprob:.2f}"
+        if not why and not unit and r.compression_ratio > _LOOP_RATIO:
+            why = f"repetition (compression ratio {r.compression_ratio:.1f})"
+        if not why and not any(c.isalnum() for c in r.raw_text):
+            why = "no words"
+        if why:
+            return replace(r, text="", rejected=why)
+        return replace(r, text=unit) if unit else r
+
+
 class WhisperStt:
     """A loaded Whisper model (shared by all calls in the process)."""
 
@@ -95,7 +139,8 @@ class WhisperStt:
         num_workers: int = 1,
         audio_ctx_s: float | None = 10.0,
         beam_size: int = 1,
-        no_speech_threshold: float = 0.7,
+        no_speech_threshold: float = 0.9,
+        no_speech_doubt: float = 0.6,
         logprob_threshold: float = -1.2,
         min_level_dbfs: float = -50.0,
         max_utterance_s: float = 30.0,
@@ -130,8 +175,7 @@ class WhisperStt:
         self.num_workers = num_workers
         self.audio_ctx_s = audio_ctx_s
         self.beam_size = beam_size
-        self.no_speech_threshold = no_speech_threshold
-        self.logprob_threshold = logprob_threshold
+        self.guard = HallucinationGuard(no_speech_threshold, no_speech_doubt, logprob_threshold)
         self.min_level_dbfs = min_level_dbfs
         self.max_utterance_s = max_utterance_s
         self._tokenizer = Tokenizer(
@@ -171,12 +215,12 @@ class WhisperStt:
         content = features[:, : features.shape[-1] - 1]
         frames = content.shape[-1]
         if self.audio_ctx_s is None or frames + _MARGIN_FRAMES >= _FULL_WINDOW_FRAMES:
-            return self._judge(self._run(content, _FULL_WINDOW_FRAMES, seconds))
+            return self.guard.judge(self._run(content, _FULL_WINDOW_FRAMES, seconds))
         window = max(int(self.audio_ctx_s * _FRAMES_PER_S), frames + _MARGIN_FRAMES)
         first = self._run(content, window, seconds)
-        if first.compression_ratio > _LOOP_RATIO or first.rejected == "token limit":
-            return self._judge(self._run(content, _FULL_WINDOW_FRAMES, seconds))
-        return self._judge(first)
+        if _looping(first):
+            return self.guard.judge(self._run(content, _FULL_WINDOW_FRAMES, seconds))
+        return self.guard.judge(first)
 
     def _run(self, content: np.ndarray[Any, Any], window: int, seconds: float) -> WhisperResult:
         import ctranslate2  # type: ignore[import-untyped]
@@ -214,17 +258,29 @@ class WhisperStt:
             rejected,
         )
 
-    def _judge(self, r: WhisperResult) -> WhisperResult:
-        why = r.rejected
-        if not why and r.no_speech_prob >= self.no_speech_threshold:
-            why = f"no_speech_prob {r.no_speech_prob:.2f}"
-        if not why and r.avg_logprob < self.logprob_threshold:
-            why = f"avg_logprob {r.avg_logprob:.2f}"
-        if not why and r.compression_ratio > _LOOP_RATIO:
-            why = f"repetition (compression ratio {r.compression_ratio:.1f})"
-        if not why and not any(c.isalnum() for c in r.raw_text):
-            why = "no words"
-        return replace(r, text="", rejected=why) if why else r
+
+def _norm(word: str) -> str:
+    return "".join(c for c in word.lower() if c.isalnum())
+
+
+def repeated_unit(text: str, times: int = 2) -> str:
+    """The unit when ``text`` is one to four words said ``times`` times or more and
+    nothing else ("No? No? No?" → "No?"), else ''."""
+    keys = [_norm(t) for t in text.split()]
+    for k in range(1, 5):
+        if len(keys) < times * k or len(keys) % k or not all(keys[:k]):
+            continue
+        if all(keys[i] == keys[i % k] for i in range(len(keys))):
+            return " ".join(text.split()[:k])
+    return ""
+
+
+def _looping(r: WhisperResult) -> bool:
+    return (
+        r.compression_ratio > _LOOP_RATIO
+        or r.rejected == "token limit"
+        or bool(repeated_unit(r.raw_text, times=3))
+    )
 
 
 class WhisperRecognizer:
