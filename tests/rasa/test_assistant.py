@@ -191,6 +191,29 @@ def test_crisis_gives_113_and_an_urgent_handoff(rasa_url: str, language: str, wo
     assert (handoff["priority"], handoff["reason"]) == ("urgent", "crisis")
 
 
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "i don't see the point of living anymore"),  # the classifier said `goodbye`
+        ("en", "honestly I think everyone would be better off dead without me"),
+        ("nl", "ik denk erover om er een eind aan te maken"),
+        ("nl", "eh ik ben zo levensmoe"),
+    ],
+)
+def test_crisis_words_are_crisis_whatever_the_classifier_says(
+    rasa_url: str, language: str, words: str
+) -> None:
+    """components/safety_net.py: the `crisis_words` regexes override the classifier."""
+    handoff = custom(Call(rasa_url, language).say(words), "handoff")
+    assert handoff is not None, words
+    assert (handoff["priority"], handoff["reason"]) == ("urgent", "crisis")
+
+
+def test_a_money_idiom_is_not_taken_for_crisis(rasa_url: str) -> None:
+    handoff = custom(Call(rasa_url).say("ik kan niet meer leven van mijn uitkering"), "handoff")
+    assert handoff is None or handoff["reason"] != "crisis"
+
+
 def test_emergency_gives_112_at_once(rasa_url: str) -> None:
     replies = Call(rasa_url).say("help er is brand in mijn huis")
     assert "112" in replies[0]["text"]
