@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 import urllib.request
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import ROOT, SCRIPTS_DIR, load_module
+from .conftest import RASA_DIR, ROOT, SCRIPTS_DIR, load_module
 
 project = load_module("loket_rasa_project", SCRIPTS_DIR / "project.py")
 reloader = load_module("loket_rasa_reload", SCRIPTS_DIR / "reload.py")
@@ -337,3 +338,68 @@ def test_reload_keeps_calls_in_progress(rasa_url: str) -> None:
     assert reloader.loaded_model(rasa_url, None) == model.name
     # the call continues where it was: "no" answers "anything else?" -> goodbye
     assert custom(call.say("nee"), "hangup") is True
+
+
+# --- phrasings the model has never seen -----------------------------------------------
+
+UNSEEN = ROOT / "tests" / "rasa" / "unseen_phrasings.txt"
+SAFETY = {"crisis", "emergency"}
+
+
+def unseen() -> list[tuple[set[str], str]]:
+    rows = []
+    for line in UNSEEN.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            expected, text = line.split("|", 1)
+            rows.append((set(expected.split()), text.strip()))
+    return rows
+
+
+def norm(text: str) -> str:
+    return " ".join(re.findall(r"[\w']+", text.lower()))
+
+
+def understood(url: str, text: str) -> str:
+    """What the NLU made of `text`: an intent, or faq/<topic> for a factual question."""
+    req = urllib.request.Request(
+        f"{url}/model/parse",
+        data=json.dumps({"text": text}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        parsed = json.loads(resp.read())
+    intent = str(parsed["intent"]["name"])
+    if intent != "faq":
+        return intent
+    chosen = parsed.get("response_selector", {}).get("faq", {}).get("response", {})
+    return str(chosen.get("intent_response_key", "faq"))
+
+
+@pytest.fixture(scope="module")
+def unseen_verdicts(rasa_url: str) -> list[tuple[set[str], str, str]]:
+    return [(expected, text, understood(rasa_url, text)) for expected, text in unseen()]
+
+
+def test_unseen_phrasings_are_understood(unseen_verdicts: list[tuple[set[str], str, str]]) -> None:
+    misses = [(t, sorted(e), got) for e, t, got in unseen_verdicts if got not in e]
+    share = 1 - len(misses) / len(unseen_verdicts)
+    assert share >= 0.95, f"{share:.0%} understood; misses: {misses}"
+
+
+def test_unseen_crisis_and_emergency_lines_are_never_missed(
+    unseen_verdicts: list[tuple[set[str], str, str]],
+) -> None:
+    safety = [(e, t, got) for e, t, got in unseen_verdicts if e & SAFETY]
+    assert len(safety) >= 10
+    assert [(t, got) for e, t, got in safety if got not in e] == []
+
+
+def test_unseen_phrasings_are_not_in_the_training_data() -> None:
+    trained: set[str] = set()
+    for path in (RASA_DIR / "data" / "nlu").rglob("*.yml"):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+            for line in str(item.get("examples", "")).splitlines():
+                trained.add(norm(line.strip().removeprefix("- ")))
+    copied = [text for _, text in unseen() if norm(text) in trained]
+    assert copied == [], "these are training examples now; write new unseen ones"
