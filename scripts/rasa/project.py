@@ -29,7 +29,8 @@ KEEP_MODELS = 3
 
 # What the trained model depends on. Actions, tests and the knowledge file are not
 # part of the model, so changing them needs no retraining.
-MODEL_INPUTS = ("config.yml", "domain", "data")
+# components/ holds pipeline code whose train() shapes the model (the safety net's lists)
+MODEL_INPUTS = ("config.yml", "domain", "data", "components")
 
 
 def utc_now() -> str:
@@ -57,13 +58,16 @@ def rasa_env() -> dict[str, str]:
     return env
 
 
+INPUT_SUFFIXES = {".yml", ".yaml", ".py"}
+
+
 def input_files(paths: tuple[str, ...] = MODEL_INPUTS) -> list[Path]:
     files: list[Path] = []
     for name in paths:
         path = RASA_DIR / name
         if path.is_dir():
             found = path.rglob("*")
-            files += sorted(p for p in found if p.is_file() and p.suffix in {".yml", ".yaml"})
+            files += sorted(p for p in found if p.is_file() and p.suffix in INPUT_SUFFIXES)
         elif path.exists():
             files.append(path)
     return files

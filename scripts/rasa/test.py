@@ -145,7 +145,9 @@ def run_stories(model: Path) -> dict[str, Any]:
 
 def cross_validate(folds: int) -> tuple[bool, float]:
     """Run the cross-validation unless its inputs are unchanged; True when it ran."""
-    digest = project.data_hash(("config.yml", "domain", "data/nlu"), extra=f"folds={folds}")
+    digest = project.data_hash(
+        ("config.yml", "domain", "data/nlu", "components"), extra=f"folds={folds}"
+    )
     stamp = project.read_json(CV_DIR / "stamp.json")
     if stamp.get("hash") == digest and (CV_DIR / "intent_successes.json").exists():
         print(f"NLU cross-validation up to date (results in {CV_DIR}).")

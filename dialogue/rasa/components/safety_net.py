@@ -57,7 +57,8 @@ class SafetyNet(GraphComponent):
         self._rules: dict[str, str] = {**self.get_default_config(), **config}["rules"]
         self._storage = model_storage
         self._resource = resource
-        self._regexes = _compile(patterns)
+        # a model trained with other rules only uses the lists this config names
+        self._regexes = _compile({n: patterns[n] for n in self._rules if n in patterns})
 
     @classmethod
     def create(
