@@ -79,6 +79,7 @@ _FRAMES_PER_S = 100  # Whisper's log-mel hop: 10 ms
 _FULL_WINDOW_FRAMES = 3000  # 30 s
 _MARGIN_FRAMES = 50  # encoder window reaches at least 0.5 s past the audio
 _LOOP_RATIO = 2.4  # gzip compression ratio that marks a repetition loop
+LOOP_TIMES = 3  # a unit said this often is a loop (re-run; rejected when in doubt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +109,11 @@ class HallucinationGuard:
         """``r`` with ``text`` emptied and ``rejected`` saying why, or a repeat kept once
         ("No? No?" → "No?": tiny.en doubles short answers; a caller's "no no" means the
         same)."""
-        unit = repeated_unit(r.raw_text)
+        unit, times = repeats(r.raw_text)
         why = r.rejected
         if not why and r.no_speech_prob >= self.no_speech_threshold:
             why = f"no_speech_prob {r.no_speech_prob:.2f}"
-        if not why and repeated_unit(r.raw_text, 3) and r.no_speech_prob >= self.no_speech_doubt:
+        if not why and times >= LOOP_TIMES and r.no_speech_prob >= self.no_speech_doubt:
             why = f"no_speech_prob {r.no_speech_prob:.2f} and a loop"
         if not why and r.avg_logprob < self.logprob_threshold:
             why = f"avg_logprob {r.avg_logprob:.2f}"
@@ -259,27 +260,24 @@ class WhisperStt:
         )
 
 
-def _norm(word: str) -> str:
-    return "".join(c for c in word.lower() if c.isalnum())
-
-
-def repeated_unit(text: str, times: int = 2) -> str:
-    """The unit when ``text`` is one to four words said ``times`` times or more and
-    nothing else ("No? No? No?" → "No?"), else ''."""
-    keys = [_norm(t) for t in text.split()]
+def repeats(text: str) -> tuple[str, int]:
+    """(unit, times) when ``text`` is one unit of one to four words said twice or more
+    and nothing else ("No? No? No?" → ("No?", 3)), else ("", 0)."""
+    tokens = text.split()
+    keys = ["".join(c for c in t.lower() if c.isalnum()) for t in tokens]
     for k in range(1, 5):
-        if len(keys) < times * k or len(keys) % k or not all(keys[:k]):
+        if len(keys) < 2 * k or len(keys) % k or not all(keys[:k]):
             continue
         if all(keys[i] == keys[i % k] for i in range(len(keys))):
-            return " ".join(text.split()[:k])
-    return ""
+            return " ".join(tokens[:k]), len(keys) // k
+    return "", 0
 
 
 def _looping(r: WhisperResult) -> bool:
     return (
         r.compression_ratio > _LOOP_RATIO
         or r.rejected == "token limit"
-        or bool(repeated_unit(r.raw_text, times=3))
+        or repeats(r.raw_text)[1] >= LOOP_TIMES
     )
 
 

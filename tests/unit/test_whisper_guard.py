@@ -6,7 +6,7 @@ import zlib
 
 import pytest
 
-from voice.stt_whisper import HallucinationGuard, WhisperResult, repeated_unit
+from voice.stt_whisper import HallucinationGuard, WhisperResult, repeats
 
 
 def result(text: str, no_speech: float, logprob: float) -> WhisperResult:
@@ -32,8 +32,9 @@ def result(text: str, no_speech: float, logprob: float) -> WhisperResult:
         ("", ""),
     ],
 )
-def test_repeated_unit(text: str, unit: str) -> None:
-    assert repeated_unit(text) == unit
+def test_repeats(text: str, unit: str) -> None:
+    assert repeats(text)[0] == unit
+    assert (repeats(text)[1] >= 2) == bool(unit)
 
 
 guard = HallucinationGuard()
