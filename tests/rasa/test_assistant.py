@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import RASA_DIR, ROOT, SCRIPTS_DIR, load_module
+from .conftest import ROOT, SCRIPTS_DIR, load_module, nlu_examples, unseen_phrasings
 
 project = load_module("loket_rasa_project", SCRIPTS_DIR / "project.py")
 reloader = load_module("loket_rasa_reload", SCRIPTS_DIR / "reload.py")
@@ -342,17 +342,7 @@ def test_reload_keeps_calls_in_progress(rasa_url: str) -> None:
 
 # --- phrasings the model has never seen -----------------------------------------------
 
-UNSEEN = ROOT / "tests" / "rasa" / "unseen_phrasings.txt"
 SAFETY = {"crisis", "emergency"}
-
-
-def unseen() -> list[tuple[set[str], str]]:
-    rows = []
-    for line in UNSEEN.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            expected, text = line.split("|", 1)
-            rows.append((set(expected.split()), text.strip()))
-    return rows
 
 
 def norm(text: str) -> str:
@@ -378,7 +368,7 @@ def understood(url: str, text: str) -> str:
 
 @pytest.fixture(scope="module")
 def unseen_verdicts(rasa_url: str) -> list[tuple[set[str], str, str]]:
-    return [(expected, text, understood(rasa_url, text)) for expected, text in unseen()]
+    return [(expected, text, understood(rasa_url, text)) for expected, text in unseen_phrasings()]
 
 
 def test_unseen_phrasings_are_understood(unseen_verdicts: list[tuple[set[str], str, str]]) -> None:
@@ -396,10 +386,6 @@ def test_unseen_crisis_and_emergency_lines_are_never_missed(
 
 
 def test_unseen_phrasings_are_not_in_the_training_data() -> None:
-    trained: set[str] = set()
-    for path in (RASA_DIR / "data" / "nlu").rglob("*.yml"):
-        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
-            for line in str(item.get("examples", "")).splitlines():
-                trained.add(norm(line.strip().removeprefix("- ")))
-    copied = [text for _, text in unseen() if norm(text) in trained]
+    trained = {norm(text) for _, text in nlu_examples()}
+    copied = [text for _, text in unseen_phrasings() if norm(text) in trained]
     assert copied == [], "these are training examples now; write new unseen ones"

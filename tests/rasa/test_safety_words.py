@@ -4,71 +4,51 @@ components/safety_net.py makes any message matching `crisis_words` a crisis and 
 matching `emergency_words` an emergency, whatever the classifier says. A too-broad
 pattern (say `dood`) would send ordinary questions to 113 or 112, so no example of
 another intent, and no non-safety line of unseen_phrasings.txt, may match. Runs
-without Rasa: the component uses Python's `re` with IGNORECASE, as here.
+without Rasa, with the component's own matcher (components/words.py).
 """
 
 from __future__ import annotations
 
-import re
+from .conftest import RASA_DIR, listed, load_module, nlu_examples, nlu_items, unseen_phrasings
 
-import yaml
-
-from .conftest import RASA_DIR, ROOT
+words = load_module("loket_rasa_words", RASA_DIR / "components" / "words.py")
 
 LISTS = {"crisis_words": "crisis", "emergency_words": "emergency"}
 
 
-def word_lists() -> dict[str, re.Pattern[str]]:
-    found: dict[str, list[str]] = {}
-    for path in (RASA_DIR / "data" / "nlu").rglob("*.yml"):
-        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
-            if item.get("regex") in LISTS:
-                lines = str(item["examples"]).splitlines()
-                found[item["regex"]] = [ln.strip()[2:] for ln in lines if ln.strip()]
+def word_lists() -> list[tuple[str, object]]:
+    found = {str(i["regex"]): listed(i) for i in nlu_items() if i.get("regex") in LISTS}
     assert set(found) == set(LISTS), "both word lists must be under `nlu:`"
-    return {
-        LISTS[name]: re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
-        for name, patterns in found.items()
-    }
+    lists: list[tuple[str, object]] = words.compile_lists({n: found[n] for n in LISTS})
+    return lists
 
 
-def verdict(lists: dict[str, re.Pattern[str]], text: str) -> str | None:
-    return next((intent for intent, rx in lists.items() if rx.search(text)), None)
-
-
-def examples() -> list[tuple[str, str]]:
-    rows = []
-    for path in (RASA_DIR / "data" / "nlu").rglob("*.yml"):
-        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
-            if "intent" in item:
-                for line in str(item["examples"]).splitlines():
-                    if line.strip():
-                        rows.append((str(item["intent"]), line.strip()[2:]))
-    return rows
+def verdict(lists: list[tuple[str, object]], text: str) -> str | None:
+    """The intent the safety net would set (None: the classifier's stays)."""
+    matched = words.first_match(lists, text)
+    return None if matched is None else LISTS[matched]
 
 
 def test_no_other_example_matches_a_safety_list() -> None:
     lists = word_lists()
-    wrong = [(i, t, verdict(lists, t)) for i, t in examples() if i not in LISTS.values()]
+    wrong = [(i, t, verdict(lists, t)) for i, t in nlu_examples() if i not in LISTS.values()]
     assert [w for w in wrong if w[2]] == []
 
 
 def test_a_matched_safety_example_gets_its_own_intent() -> None:
     lists = word_lists()
-    safety = [(i, t) for i, t in examples() if i in LISTS.values()]
+    safety = [(i, t) for i, t in nlu_examples() if i in LISTS.values()]
     assert len(safety) > 100
     assert [(i, t) for i, t in safety if verdict(lists, t) not in (None, i)] == []
 
 
 def test_no_unseen_everyday_line_matches() -> None:
     lists = word_lists()
-    rows = (ROOT / "tests" / "rasa" / "unseen_phrasings.txt").read_text(encoding="utf-8")
-    hits = []
-    for line in rows.splitlines():
-        if "|" in line and not line.startswith("#"):
-            expected, text = (part.strip() for part in line.split("|", 1))
-            if not set(expected.split()) & set(LISTS.values()) and verdict(lists, text):
-                hits.append(text)
+    hits = [
+        text
+        for expected, text in unseen_phrasings()
+        if not expected & set(LISTS.values()) and verdict(lists, text)
+    ]
     assert hits == []
 
 

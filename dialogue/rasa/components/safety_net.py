@@ -18,28 +18,25 @@ editing a regex list and retraining is all it takes.
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-log = logging.getLogger(__name__)
+from .stored import StoredComponent, override_intent
+from .words import compile_lists, first_match
 
-FILE = "patterns.json"
+log = logging.getLogger(__name__)
 
 
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
 )
-class SafetyNet(GraphComponent):
+class SafetyNet(StoredComponent):
     """Sets `crisis` or `emergency` when one of its word lists matches (module doc)."""
 
     @staticmethod
@@ -47,28 +44,10 @@ class SafetyNet(GraphComponent):
         # regex list name -> intent; the first that matches wins
         return {"rules": {"crisis_words": "crisis", "emergency_words": "emergency"}}
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        patterns: dict[str, list[str]],
-    ) -> None:
-        self._rules: dict[str, str] = {**self.get_default_config(), **config}["rules"]
-        self._storage = model_storage
-        self._resource = resource
+    def use(self, state: dict[str, list[str]]) -> None:
+        self._rules: dict[str, str] = self._config["rules"]
         # a model trained with other rules only uses the lists this config names
-        self._regexes = _compile({n: patterns[n] for n in self._rules if n in patterns})
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> SafetyNet:
-        return cls(config, model_storage, resource, {})
+        self._lists = compile_lists({n: state[n] for n in self._rules if n in state})
 
     def train(self, training_data: TrainingData) -> Resource:
         patterns: dict[str, list[str]] = {}
@@ -83,51 +62,17 @@ class SafetyNet(GraphComponent):
                     f"SafetyNet: no regex named {name!r} in the NLU data; add the word "
                     f"list (`- regex: {name}` under `nlu:`) or change its rules in config.yml"
                 )
-        self._regexes = _compile(patterns)  # a bad pattern fails training, not a call
-        with self._storage.write_to(self._resource) as directory:
-            (directory / FILE).write_text(json.dumps(patterns), encoding="utf-8")
-        return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> SafetyNet:
-        try:
-            with model_storage.read_from(resource) as directory:
-                patterns = json.loads((directory / FILE).read_text(encoding="utf-8"))
-        except ValueError:  # not trained (e.g. an NLU-less model)
-            patterns = {}
-        return cls(config, model_storage, resource, patterns)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
+        return self.store(patterns)  # a bad pattern fails training here, not a call
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            text = (message.get(TEXT) or "").replace("’", "'")
+            text = message.get(TEXT) or ""
             if text.startswith("/"):
                 continue  # "/intent" messages (keys, the gateway) say what they mean
-            intent = next((self._rules[n] for n, rx in self._regexes if rx.search(text)), None)
-            current = message.get(INTENT) or {}
-            if intent is None or current.get("name") == intent:
+            matched = first_match(self._lists, text)
+            current = (message.get(INTENT) or {}).get("name")
+            if matched is None or current == self._rules[matched]:
                 continue
-            log.debug("%s word matched; was %s", intent, current.get("name"))
-            verdict = {"name": intent, "confidence": 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r["name"] != intent]
-            message.set(INTENT, verdict, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [verdict, *ranking], add_to_output=True)
+            log.debug("%s word matched; was %s", self._rules[matched], current)
+            override_intent(message, self._rules[matched], 1.0)
         return messages
-
-
-def _compile(patterns: dict[str, list[str]]) -> list[tuple[str, re.Pattern[str]]]:
-    """One case-insensitive regex per word list, in the order of the rules."""
-    return [
-        (name, re.compile("|".join(f"(?:{p})" for p in found), re.IGNORECASE))
-        for name, found in patterns.items()
-        if found
-    ]
