@@ -182,14 +182,15 @@ class Gateway:
         if not self.settings.voice.warm_prompts:
             return
         texts = await asyncio.to_thread(fixed_texts, self.settings)
-        for rate in LINE_RATES:
-            for lang, lang_texts in texts.items():
-                for text in lang_texts:
-                    try:
-                        await self.speaker.warm([text], lang, rate)
-                    except Exception:
-                        log.warning("voice.warm_failed", extra={"language": lang}, exc_info=True)
-        log.info("voice.warmed", extra={"texts": sum(len(t) for t in texts.values())})
+        # Each text at every line rate before the next text: the second rate is a cheap
+        # resampling of the first's disk-cached audio, and the order of texts is priority.
+        for lang, text in texts:
+            for rate in LINE_RATES:
+                try:
+                    await self.speaker.warm([text], lang, rate)
+                except Exception:
+                    log.warning("voice.warm_failed", extra={"language": lang}, exc_info=True)
+        log.info("voice.warmed", extra={"texts": len(texts)})
 
     async def stop(self, grace_s: float = 0.0) -> None:
         if grace_s > 0:

@@ -59,11 +59,16 @@ def rasa_texts(project: Path, default_language: str = "nl") -> dict[str, list[st
     return out
 
 
-def fixed_texts(settings: Settings) -> dict[str, list[str]]:
-    """Per configured language: every fixed text, the disclosure first, no duplicates."""
+def fixed_texts(settings: Settings) -> list[tuple[str, str]]:
+    """Every fixed text as (language, text), no duplicates, in the order to synthesize them.
+
+    The gateway's own texts in every language come first, each language's disclosure at
+    the head: they are what a caller hears in the first seconds (a greeting, key 9, an
+    apology), so after a restart with an empty cache they are ready within seconds
+    instead of waiting behind a hundred Rasa answers."""
     rasa = rasa_texts(settings.rasa.project_dir, settings.default_language)
-    out: dict[str, list[str]] = {}
-    for lang, conf in settings.languages.items():
-        texts = settings_texts(conf) + rasa.get(lang, [])
-        out[lang] = list(dict.fromkeys(texts))
-    return out
+    ordered = [
+        (lang, text) for lang, conf in settings.languages.items() for text in settings_texts(conf)
+    ]
+    ordered += [(lang, text) for lang in settings.languages for text in rasa.get(lang, [])]
+    return list(dict.fromkeys(ordered))
