@@ -182,14 +182,8 @@ class Gateway:
         if not self.settings.voice.warm_prompts:
             return
         texts = await asyncio.to_thread(fixed_texts, self.settings)
-        # Each text at every line rate before the next text: the second rate is a cheap
-        # resampling of the first's disk-cached audio, and the order of texts is priority.
-        for lang, text in texts:
-            for rate in LINE_RATES:
-                try:
-                    await self.speaker.warm([text], lang, rate)
-                except Exception:
-                    log.warning("voice.warm_failed", extra={"language": lang}, exc_info=True)
+        async for _ in self.speaker.warm_in_order(texts, LINE_RATES):
+            pass
         log.info("voice.warmed", extra={"texts": len(texts)})
 
     async def stop(self, grace_s: float = 0.0) -> None:

@@ -113,6 +113,22 @@ class Speaker:
             async for _ in self.render(text, language, rate):
                 pass
 
+    async def warm_in_order(
+        self, texts: Sequence[tuple[str, str]], rates: Sequence[int]
+    ) -> AsyncIterator[tuple[str, str]]:
+        """Warm each (language, text) at every rate, in the given (priority) order; yields
+        each once it is ready. A text that fails is logged and skipped.
+
+        Every rate of a text before the next text: the second rate is a cheap resampling
+        of the first's disk-cached audio."""
+        for language, text in texts:
+            for rate in rates:
+                try:
+                    await self.warm([text], language, rate)
+                except Exception:
+                    log.warning("voice.warm_failed", extra={"language": language}, exc_info=True)
+            yield language, text
+
     async def say(self, channel: Playback, text: str, language: str) -> Spoken:
         """Speak *text*; returns when it has been played (or cut short)."""
         rate = channel.sample_rate

@@ -27,7 +27,7 @@ from voice import engines
 from voice.audio import concat
 from voice.contracts import AudioChunk
 from voice.resample import resample
-from voice.stt_whisper import WhisperStt
+from voice.stt_whisper import WhisperResult, WhisperStt
 from voice.tts_piper import PiperTts
 
 pytestmark = pytest.mark.e2e
@@ -67,8 +67,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
-def transcribe(whisper: WhisperStt, pcm: bytes, rate: int) -> str:
-    return whisper.transcribe(resample(pcm, rate, 16000)).text
+def decode(whisper: WhisperStt, pcm: bytes, rate: int) -> WhisperResult:
+    """What Whisper made of line audio, with the guard's evidence."""
+    return whisper.decode(resample(pcm, rate, 16000))
 
 
 def heard_share(said: str, heard: str) -> float:
@@ -141,7 +142,7 @@ async def test_caller_presses_9_asks_in_english_and_hears_the_fact(
     finally:
         await call.close()
     pcm, rate = heard_since(call, turn.speech_end)
-    decoded = whisper.decode(resample(pcm, rate, 16000))
+    decoded = decode(whisper, pcm, rate)
     reply = decoded.text
     # What went wrong, if this fails: what Whisper made of the reply (and why it was
     # rejected), the call's records, and the reply's audio to listen to.
@@ -182,7 +183,7 @@ async def test_with_rasa_stopped_the_caller_is_told_and_queued(
         tail = call.media.received.frames[-150:]  # the last three seconds
     finally:
         await call.close()
-    heard = transcribe(whisper, *heard_since(call, pressed))
+    heard = decode(whisper, *heard_since(call, pressed)).text
     assert re.search(r"sorry", heard, re.I), heard
     assert re.search(r"agent|transfer", heard, re.I), heard
     # on hold now: audio keeps coming (hold music), never dead silence

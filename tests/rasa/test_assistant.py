@@ -57,6 +57,17 @@ def rasa_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+def post_json(url: str, body: dict[str, Any]) -> tuple[int, Any]:
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return resp.status, json.loads(resp.read())
+
+
 class Call:
     """One conversation (a phone call) with the assistant."""
 
@@ -65,14 +76,7 @@ class Call:
         self.sender = f"test-{uuid.uuid4().hex[:10]}"
 
     def post(self, body: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
-        req = urllib.request.Request(
-            f"{self.url}/webhooks/rest/webhook",
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, json.loads(resp.read())
+        return post_json(f"{self.url}/webhooks/rest/webhook", body)
 
     def say(self, message: str, **metadata: Any) -> list[dict[str, Any]]:
         meta: dict[str, Any] = {"channel": "text"}
@@ -351,14 +355,7 @@ def norm(text: str) -> str:
 
 def understood(url: str, text: str) -> str:
     """What the NLU made of `text`: an intent, or faq/<topic> for a factual question."""
-    req = urllib.request.Request(
-        f"{url}/model/parse",
-        data=json.dumps({"text": text}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        parsed = json.loads(resp.read())
+    _, parsed = post_json(f"{url}/model/parse", {"text": text})
     intent = str(parsed["intent"]["name"])
     if intent != "faq":
         return intent

@@ -143,3 +143,14 @@ async def test_an_entry_of_an_older_cache_format_is_made_again_and_not_called_ca
     assert not spoken.cached and len(voice.spoken) == 2  # synthesized again
     again = Speaker(lambda _lang: [voice], PromptCache(directory=tmp_path))
     assert (await again.say(Line(), "Ja.", "nl")).cached  # rewritten in the current format
+
+
+async def test_warming_in_order_goes_on_past_a_text_no_voice_can_say(tmp_path: Path) -> None:
+    voice = FakeTts("piper", 8000, fail_on="Kapot")
+    speaker = Speaker(lambda _lang: [voice], PromptCache(directory=tmp_path))
+    texts = [("nl", "Welkom."), ("nl", "Kapot."), ("en", "Hello.")]
+    ready = [item async for item in speaker.warm_in_order(texts, (8000, 16000))]
+    assert ready == texts  # in the given order, the failing one skipped over
+    assert voice.spoken == ["Welkom.", "Hello."]  # once each: the second rate from the cache
+    for rate in (8000, 16000):
+        assert speaker.cache.get(voice.cache_key, rate, "Hello.") is not None
