@@ -8,8 +8,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMPS := .stamps
-APT_PACKAGES := sip-tester baresip-core espeak-ng sox chromium chromium-driver
-APT_COMMANDS := sipp baresip espeak-ng sox chromium chromedriver
+APT_PACKAGES := sip-tester baresip-core espeak-ng sox chromium chromium-driver redis-server redis-tools
+APT_COMMANDS := sipp baresip espeak-ng sox chromium chromedriver redis-server redis-cli
 LINT_PATHS := telephony voice dialogue config loket
 
 # Rasa (Python 3.10 venv, training, designer targets): RASA_PYTHON, RASA_VENV, train, rasa-test …
