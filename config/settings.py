@@ -57,6 +57,8 @@ class SipSettings(_Section):
     """How long to send 180 Ringing before answering."""
     shutdown_grace_s: float = Field(15.0, ge=0, le=3600)
     """On SIGTERM: stop taking calls, let calls in progress go on this long."""
+    selfcheck_s: float = Field(5.0, ge=0.5, le=300)
+    """How often the gateway sends itself an OPTIONS over each transport (/healthz)."""
 
     @field_validator("transports")
     @classmethod

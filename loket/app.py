@@ -127,6 +127,7 @@ class Gateway:
                 rtp_port_max=rtp.port_max,
                 codecs=list(rtp.codecs),
                 no_media_timeout_s=rtp.no_media_timeout_s,
+                selfcheck_s=sip.selfcheck_s,
             ),
             self._run_session,
         )
@@ -202,6 +203,25 @@ class Gateway:
 
     # ------------------------------------------------------------------ health
 
+    def _sip_health(self) -> dict[str, Any]:
+        """Ready only while every transport answered the gateway's own OPTIONS."""
+        endpoint, check = self.calls.endpoint, self.calls.selfcheck
+        transports = {
+            name: {
+                "open": state.open,
+                "reopened": state.reopened,
+                "last_error": state.last_error,
+                "selfcheck": check.states[name].as_dict() if name in check.states else None,
+            }
+            for name, state in endpoint.state.items()
+        }
+        return {
+            "ready": self.sip_ready and check.ready,
+            "port": endpoint.port,
+            "transports": transports,
+            "dropped": dict(endpoint.drops.counts),
+        }
+
     async def health(self) -> dict[str, Any]:
         rasa_status = await self.rasa.status()
         actions_ok = await _actions_alive(self.settings)
@@ -215,11 +235,7 @@ class Gateway:
                 "missing": self.voices.problems.get(lang, []),
             }
         components: dict[str, dict[str, Any]] = {
-            "sip": {
-                "ready": self.sip_ready,
-                "port": self.calls.endpoint.port,
-                "transports": self.settings.sip.transports,
-            },
+            "sip": self._sip_health(),
             "rasa": {
                 "ready": rasa_status is not None and bool(rasa_status.get("model_file")),
                 "url": self.settings.rasa.url,

@@ -14,6 +14,7 @@ from telephony.sip import events as ev
 from telephony.sip.core import CoreConfig, SipCore
 from telephony.sip.endpoint import SipEndpoint
 from telephony.sip.sdp import MediaPlan, SdpError, answer_offer, make_offer, plan_from_answer
+from telephony.sip.selfcheck import SelfCheck
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class TelephonyConfig:
     rtp_port_max: int
     codecs: list[str]
     no_media_timeout_s: float
+    selfcheck_s: float = 5.0
 
 
 @dataclass(eq=False)
@@ -61,6 +63,9 @@ class CallManager:
             port=config.sip_port,
             transports=config.transports,
             public_host=config.public_host,
+        )
+        self.selfcheck = SelfCheck(
+            config.sip_host, config.sip_port, config.transports, interval_s=config.selfcheck_s
         )
         self.ports = RtpPortPool(config.rtp_host, config.rtp_port_min, config.rtp_port_max)
         self.clock = MediaClock()
@@ -96,6 +101,9 @@ class CallManager:
 
     async def start(self) -> None:
         await self.endpoint.start()
+        self.selfcheck.port = self.endpoint.port
+        await self.selfcheck.check_once()  # readiness is known before the first /healthz
+        self.selfcheck.start(self.endpoint.port)
         self._watchdog = asyncio.get_running_loop().create_task(self._media_watchdog())
 
     async def drain(self) -> None:
@@ -121,6 +129,7 @@ class CallManager:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.clock.stop()
+        await self.selfcheck.stop()
         await self.endpoint.stop()
 
     def _spawn(self, coro: Awaitable[None], name: str) -> asyncio.Task[None]:

@@ -27,6 +27,7 @@ from telephony.sip.message import (
     check_request,
     parse,
     response_destination,
+    response_usable,
     salvage_request,
 )
 from telephony.sip.transaction import ClientTransaction, Peer, ServerTransaction, TxState
@@ -102,10 +103,13 @@ class SipCore:
             if salvaged is not None and salvaged.method.upper() != "ACK":
                 self._send_stateless(salvaged, peer, 400, reason=f"Bad Request ({exc})"[:120])
             else:
-                log.info("sip.drop_unparseable", extra={"peer": peer.host, "size": len(data)})
+                log.debug("sip.drop_unparseable", extra={"size": len(data)})
             return
         if isinstance(msg, SipResponse):
-            self._on_response(msg, now)
+            if response_usable(msg):
+                self._on_response(msg, now)
+            else:
+                log.debug("sip.drop_bad_response", extra={"size": len(data)})
             return
         try:
             request = check_request(msg)

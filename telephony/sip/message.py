@@ -7,6 +7,7 @@ bad input with the right 4xx instead of dropping it or crashing.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
@@ -48,6 +49,10 @@ _HEADER_LINE = re.compile(r"^([A-Za-z0-9.!%*_+`'~-]+)[ \t]*:(.*)$")
 _REQUIRED = ("via", "from", "to", "call-id", "cseq")
 _VIA = re.compile(r"^SIP\s*/\s*2\.0\s*/\s*[A-Za-z]+\s+[^;\s,]+", re.IGNORECASE)
 _CSEQ = re.compile(r"^\s*\d{1,10}\s+[A-Za-z]+\s*$")
+
+# aiosipua logs a warning for every body shorter than its Content-Length; we answer
+# such requests 400 ourselves, and a flood of them must not become a flood of log lines.
+logging.getLogger("aiosipua.message").setLevel(logging.ERROR)
 _ADDR = re.compile(r"(sips?|tel):[^\s>]+", re.IGNORECASE)
 
 
@@ -118,6 +123,26 @@ def parse(data: bytes) -> SipRequest | SipResponse:
             # Reported by check_request for requests; responses are dropped.
             msg.headers.set_single("X-Loket-Bad-Length", declared.strip() or "?")
     return msg
+
+
+def response_usable(resp: SipResponse) -> bool:
+    """A response we can match to a transaction (§17.1.3): a Via and a well-formed CSeq.
+
+    Anything else is dropped: responses are never answered."""
+    if resp.headers.get_first("x-loket-bad-length") is not None:
+        return False
+    vias = resp.headers.get("via")
+    if not vias or not _VIA.match(vias[0]):
+        return False
+    cseq = resp.headers.get_first("cseq") or ""
+    if not _CSEQ.match(cseq) or not 100 <= resp.status_code <= 699:
+        return False
+    try:
+        parse_via(vias[0])
+        parse_cseq(cseq)
+    except (ValueError, IndexError):
+        return False
+    return True
 
 
 def check_request(msg: SipRequest) -> ParsedRequest:
