@@ -146,7 +146,9 @@ class RasaClient:
         """Rasa's ``GET /status`` (model loaded?), or None when it is not reachable."""
         http = await self._http()
         try:
-            async with asyncio.timeout(2.0):
+            async with asyncio.timeout(
+                1.5
+            ):  # /healthz waits on this: a hung Rasa must not stall it
                 async with http.get(f"{self.url}/status") as resp:
                     if resp.status != 200:
                         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import time
 from collections.abc import Sequence
@@ -223,8 +224,9 @@ class Gateway:
         }
 
     async def health(self) -> dict[str, Any]:
-        rasa_status = await self.rasa.status()
-        actions_ok = await _actions_alive(self.settings)
+        rasa_status, actions_ok = await asyncio.gather(
+            self.rasa.status(), _actions_alive(self.settings)
+        )
         languages = {}
         for lang in self.settings.languages:
             ready = lang in self.voices.stt and bool(self.voices.tts.get(lang))
@@ -260,6 +262,7 @@ class Gateway:
                 "queued": len(self.queue.waiting()),
             },
             "uptime_s": round(time.time() - self.started),
+            "pid": os.getpid(),
             "voice_pool": {
                 "threads": workers.stats().threads,
                 "queued": workers.stats().queued,

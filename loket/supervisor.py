@@ -39,6 +39,10 @@ class Child:
     proc: asyncio.subprocess.Process | None = None
     restarts: int = 0
     env: dict[str, str] = field(default_factory=dict)
+    started_at: float = 0.0
+    seen_ready: bool = False
+    """Ready at least once since its last start: only then do failed checks count."""
+    failed_checks: int = 0
 
 
 def rasa_bin(venv: Path) -> str:
@@ -56,7 +60,7 @@ def rasa_endpoints(settings: Settings, run_dir: Path) -> Path:
     tracker = endpoints.get("tracker_store")
     if isinstance(tracker, dict) and tracker.get("dialect") == "sqlite":
         db = Path(str(tracker.get("db", "var/tracker.sqlite")))
-        tracker["db"] = str(db if db.is_absolute() else project / db)
+        tracker["db"] = str(db if db.is_absolute() else run_dir / db.name)
     run_dir.mkdir(parents=True, exist_ok=True)
     out = run_dir / "rasa-endpoints.yml"
     out.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
@@ -75,6 +79,8 @@ def children(settings: Settings, rasa_venv: Path, log_dir: Path) -> list[Child]:
             project,
             f"http://127.0.0.1:{actions_port}/health",
             log_path=log_dir / "actions.log",
+            # rasa_sdk binds 0.0.0.0 unless told: only Rasa, on this machine, may call it
+            env={"SANIC_HOST": "127.0.0.1"},
         ),
         Child(
             "rasa",
@@ -108,9 +114,9 @@ def children(settings: Settings, rasa_venv: Path, log_dir: Path) -> list[Child]:
     ]
 
 
-async def _is_ready(http: aiohttp.ClientSession, child: Child) -> bool:
+async def _is_ready(http: aiohttp.ClientSession, child: Child, timeout_s: float = 2.0) -> bool:
     try:
-        async with asyncio.timeout(2), http.get(child.ready_url) as resp:
+        async with asyncio.timeout(timeout_s), http.get(child.ready_url) as resp:
             if resp.status != 200:
                 return False
             if child.ready_key is None:
@@ -122,16 +128,26 @@ async def _is_ready(http: aiohttp.ClientSession, child: Child) -> bool:
 
 
 class Supervisor:
-    def __init__(self, settings: Settings, kids: list[Child]) -> None:
+    CHECK_EVERY_S = 5.0
+    CHECK_TIMEOUT_S = 5.0
+    """Generous: a gateway busy with many calls answers /healthz slowly, and a restart
+    would end every one of them."""
+    FAILURES_BEFORE_RESTART = 3
+
+    def __init__(self, settings: Settings, kids: list[Child], startup_timeout: float = 240.0):
         self.settings = settings
         self.kids = kids
         self.stopping = False
+        self.startup_timeout = startup_timeout
 
     async def start(self, child: Child) -> None:
         log_fd: int | None = None
         if child.log_path is not None:
             child.log_path.parent.mkdir(parents=True, exist_ok=True)
             log_fd = os.open(child.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+        child.started_at = time.monotonic()
+        child.seen_ready = False
+        child.failed_checks = 0
         try:
             child.proc = await asyncio.create_subprocess_exec(
                 *child.argv,
@@ -176,10 +192,42 @@ class Supervisor:
             if not self.stopping:
                 await self.start(child)
 
+    async def watch_health(self, child: Child) -> None:
+        """Restart *child* when it stops answering its health URL (hung, or not ready).
+
+        A process that exits is restarted by :meth:`keep_alive`; this catches the ones
+        that live on but do not work: a stopped (SIGSTOP) or wedged Rasa, a gateway whose
+        /healthz says 503 (its own SIP self-check failed) or does not answer at all.
+        """
+        async with aiohttp.ClientSession() as http:
+            while not self.stopping:
+                await asyncio.sleep(self.CHECK_EVERY_S)
+                proc = child.proc
+                if self.stopping or proc is None or proc.returncode is not None:
+                    continue
+                if await _is_ready(http, child, self.CHECK_TIMEOUT_S):
+                    child.seen_ready, child.failed_checks = True, 0
+                    continue
+                if child.seen_ready:
+                    child.failed_checks += 1
+                    if child.failed_checks < self.FAILURES_BEFORE_RESTART:
+                        continue
+                    why = f"failed {child.failed_checks} health checks in a row"
+                elif time.monotonic() - child.started_at > self.startup_timeout:
+                    why = f"not ready {self.startup_timeout:.0f} s after its start"
+                else:
+                    continue  # still starting
+                print(f"loket: {child.name} {why} ({child.ready_url}); restarting", flush=True)
+                child.failed_checks = 0
+                child.seen_ready = False
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)  # keep_alive starts it again
+
     async def stop_child(self, child: Child) -> None:
         proc = child.proc
         if proc is None or proc.returncode is not None:
             return
+        started = time.monotonic()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -188,12 +236,25 @@ class Supervisor:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             await proc.wait()
+        print(f"loket: {child.name} stopped in {time.monotonic() - started:.1f} s", flush=True)
 
     async def stop_all(self) -> None:
+        """Gateway first while it has calls (they still talk to Rasa), else all at once."""
         self.stopping = True
-        # gateway first: it drains calls while Rasa still answers them
-        for child in reversed(self.kids):
-            await self.stop_child(child)
+        gateway = [c for c in self.kids if c.name == "gateway"]
+        if gateway and await self._calls_in_progress(gateway[0]) != 0:
+            await self.stop_child(gateway[0])
+        await asyncio.gather(*(self.stop_child(c) for c in self.kids))
+
+    async def _calls_in_progress(self, gateway: Child) -> int | None:
+        """Active calls by the gateway's /healthz; None when it does not say (assume some)."""
+        try:
+            async with aiohttp.ClientSession() as http, asyncio.timeout(1):
+                async with http.get(gateway.ready_url) as resp:
+                    data = await resp.json(content_type=None)
+            return int(data["calls"]["active"]) + int(data["calls"].get("queued", 0))
+        except (TimeoutError, aiohttp.ClientError, OSError, ValueError, KeyError, TypeError):
+            return None
 
 
 def banner(settings: Settings) -> str:
@@ -213,10 +274,16 @@ def banner(settings: Settings) -> str:
     return "\n".join(lines)
 
 
-async def run(settings: Settings, rasa_venv: Path, startup_timeout: float) -> int:
-    log_dir = PROJECT_DIR / "var" / "log"
-    kids = children(settings, rasa_venv, log_dir)
-    sup = Supervisor(settings, kids)
+async def run(
+    settings: Settings,
+    rasa_venv: Path,
+    startup_timeout: float,
+    var_dir: Path = PROJECT_DIR / "var",
+    check_every_s: float = Supervisor.CHECK_EVERY_S,
+) -> int:
+    kids = children(settings, rasa_venv, var_dir / "log")
+    sup = Supervisor(settings, kids, startup_timeout)
+    sup.CHECK_EVERY_S = check_every_s
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -243,7 +310,10 @@ async def run(settings: Settings, rasa_venv: Path, startup_timeout: float) -> in
         if failed:
             print("loket: continuing — callers are sent to an agent while the assistant is down.")
         print(banner(settings), flush=True)
+        for child in kids:
+            child.seen_ready = waits[child.name].result()
         watchers = [loop.create_task(sup.keep_alive(c)) for c in kids]
+        watchers += [loop.create_task(sup.watch_health(c)) for c in kids]
         await stop.wait()
         return 0
     finally:
@@ -258,6 +328,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rasa-venv", type=Path, default=PROJECT_DIR / ".venv-rasa")
     parser.add_argument("--startup-timeout", type=float, default=240.0)
+    parser.add_argument(
+        "--var-dir", type=Path, default=PROJECT_DIR / "var", help="logs, Rasa tracker store"
+    )
+    parser.add_argument(
+        "--check-every", type=float, default=Supervisor.CHECK_EVERY_S, help="health checks (s)"
+    )
     args = parser.parse_args()
     try:
         settings = load_settings()
@@ -265,7 +341,10 @@ def main() -> None:
         print(f"loket: {err}\nRun `loket config check` after fixing it.", file=sys.stderr)
         raise SystemExit(2) from None
     rasa_venv = args.rasa_venv.resolve()  # the children run in other directories
-    raise SystemExit(asyncio.run(run(settings, rasa_venv, args.startup_timeout)))
+    code = asyncio.run(
+        run(settings, rasa_venv, args.startup_timeout, args.var_dir.resolve(), args.check_every)
+    )
+    raise SystemExit(code)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import pytest
 
 from telephony.sip.selfcheck import probe_tcp, probe_udp
 from tests.gateway_fixture import RunningGateway, gateway_env, running_gateway
-from tests.tools.peers import SIPP, free_port
+from tests.tools.peers import SIPP, sipp_uac_call
 from tests.tools.sip_fuzz import Addr, request
 from tests.tools.sip_fuzz_live import fuzz_gateway
 
@@ -47,24 +47,6 @@ async def answers_options(gw: RunningGateway) -> None:
 async def healthz(gw: RunningGateway) -> httpx.Response:
     async with httpx.AsyncClient() as client:
         return await client.get(f"http://127.0.0.1:{gw.settings.http.port}/healthz")
-
-
-async def sipp_call(port: int, workdir: Path) -> str | None:
-    """One real call (INVITE, ACK, 0.3 s, BYE) from SIPp; None when it followed the script."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        str(SIPP), "-sn", "uac", f"127.0.0.1:{port}", "-i", "127.0.0.1", "-p", str(free_port()),
-        "-mp", str(free_port("udp", even=True)), "-m", "1", "-l", "1", "-d", "300", "-nostdin",
-        "-timeout", "30s", "-timeout_error", "-trace_err",
-    ]  # fmt: skip
-    proc = await asyncio.create_subprocess_exec(
-        *cmd, cwd=workdir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
-    )
-    _, err = await asyncio.wait_for(proc.communicate(), 45)
-    if proc.returncode == 0:
-        return None
-    logs = "".join(p.read_text(errors="replace") for p in workdir.glob("*_errors.log"))
-    return f"sipp exit {proc.returncode}: {err.decode(errors='replace')[-500:]} {logs[-500:]}"
 
 
 def send_udp(port: int, data: bytes) -> None:
@@ -132,7 +114,7 @@ async def test_a_udp_transport_that_dies_is_reopened_and_healthz_tells(
     response = await healthz(gw)
     assert response.status_code == 200
     assert response.json()["components"]["sip"]["transports"]["udp"]["reopened"] == 1
-    assert await sipp_call(gw.sip_port, tmp_path / "call") is None
+    assert await sipp_uac_call(gw.sip_port, tmp_path / "call") is None
 
 
 async def test_tcp_message_split_across_segments(gw: RunningGateway) -> None:
@@ -206,7 +188,7 @@ async def test_ten_thousand_fuzzed_messages_then_calls_still_work(
     async def real_call() -> str | None:
         nonlocal calls
         calls += 1
-        return await sipp_call(gw.sip_port, tmp_path / f"call-{calls}")
+        return await sipp_uac_call(gw.sip_port, tmp_path / f"call-{calls}")
 
     result = await fuzz_gateway(
         "127.0.0.1", gw.sip_port, seed=2026, messages=10_000, batch=1000, real_call=real_call

@@ -21,6 +21,46 @@ SIPP_PCAPS = Path("/usr/share/sip-tester")
 BARESIP_MODULES = Path("/usr/lib/baresip/modules")
 
 
+async def sipp_uac_call(port: int, workdir: Path, *, hold_ms: int = 300) -> str | None:
+    """One real call from SIPp's built-in uac (INVITE, ACK, *hold_ms*, BYE) to
+    127.0.0.1:*port*; None when every step followed the script, else what went wrong."""
+    import asyncio
+
+    if SIPP is None:
+        return "sipp not installed (Debian package sip-tester)"
+    workdir.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        SIPP, "-sn", "uac", f"127.0.0.1:{port}", "-i", "127.0.0.1", "-p", str(free_port()),
+        "-mp", str(free_port("udp", even=True)), "-m", "1", "-l", "1", "-d", str(hold_ms),
+        "-nostdin", "-timeout", "30s", "-timeout_error", "-trace_err",
+    ]  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, cwd=workdir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 45)
+    if proc.returncode == 0:
+        return None
+    logs = "".join(p.read_text(errors="replace") for p in workdir.glob("*_errors.log"))
+    return f"sipp exit {proc.returncode}: {err.decode(errors='replace')[-500:]} {logs[-500:]}"
+
+
+def pids_of(*fragments: str) -> list[int]:
+    """Processes whose command line holds every one of *fragments* (tests find children)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        words = [a.decode(errors="replace") for a in argv]
+        line = " ".join(words)
+        if all(f in words or f in line for f in fragments):
+            found.append(int(entry.name))
+    return found
+
+
 def free_port(kind: str = "both", host: str = "127.0.0.1", even: bool = False) -> int:
     """A port free on ``host`` for UDP (and TCP when kind='both') at the time of asking."""
     for _ in range(200):

@@ -1,0 +1,190 @@
+"""``make run``'s supervisor heals faults in the real processes: a gateway killed with
+``kill -9``, a Rasa server that hangs (SIGSTOP), an action server that dies.
+
+One supervisor (``python -m loket.supervisor``, as ``make run`` starts it) runs for the
+module on free loopback ports with its own var directory; the test kills or stops its
+children and watches them come back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from telephony.sip.selfcheck import probe_udp
+from tests.gateway_fixture import gateway_env
+from tests.stack import RASA_VENV, ROOT, rasa_model
+from tests.tools.peers import SIPP, free_port, pids_of, sipp_uac_call
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(SIPP is None, reason="sipp not installed"),
+    pytest.mark.skipif(rasa_model() is None, reason="no trained Rasa model: make train"),
+]
+
+
+def get_json(url: str, timeout: float = 2.0) -> Any:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return json.loads(resp.read() or b"null")
+
+
+@dataclass
+class Supervised:
+    proc: subprocess.Popen[bytes]
+    env: dict[str, str]
+    workdir: Path
+    log: Path
+
+    @property
+    def sip_port(self) -> int:
+        return int(self.env["LOKET_SIP__PORT"])
+
+    @property
+    def health_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['LOKET_HTTP__PORT']}/healthz"
+
+    @property
+    def rasa_port(self) -> str:
+        return self.env["LOKET_RASA__URL"].rsplit(":", 1)[1]
+
+    def health(self) -> dict[str, Any] | None:
+        try:
+            data = get_json(self.health_url, timeout=5)
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def component(self, name: str) -> dict[str, Any]:
+        health = self.health()
+        if health is None:
+            raise ValueError("no answer from /healthz")  # wait() tries again
+        return dict(health["components"][name])
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+    def wait(self, what: str, check: Any, timeout: float) -> float:
+        """Seconds until *check()* is truthy; fails the test with the supervisor's output."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            assert self.proc.poll() is None, f"supervisor exited:\n{self.output()}"
+            try:
+                if check():
+                    return time.monotonic() - started
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"{what} not within {timeout:.0f} s:\n{self.output()}")
+
+
+@pytest.fixture(scope="module")
+def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervised]:
+    workdir = tmp_path_factory.mktemp("supervised")
+    env = {**os.environ, **gateway_env(workdir)}
+    env["LOKET_RASA__URL"] = f"http://127.0.0.1:{free_port('tcp')}"
+    env["LOKET_RASA__ACTIONS_PORT"] = str(free_port("tcp"))
+    env["LOKET_SIP__SELFCHECK_S"] = "1"
+    log = workdir / "supervisor.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "loket.supervisor", "--rasa-venv", str(RASA_VENV),
+             "--var-dir", str(workdir / "var"), "--check-every", "1"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    running = Supervised(proc, env, workdir, log)
+    try:
+        running.wait("the banner", lambda: "Loket is running" in running.output(), 300)
+        yield running
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+
+
+async def test_gateway_killed_with_sigkill_answers_again(
+    supervised: Supervised, tmp_path: Path
+) -> None:
+    before = supervised.health()
+    assert before is not None and before["components"]["sip"]["ready"]
+    os.kill(int(before["pid"]), signal.SIGKILL)
+    killed = time.monotonic()
+
+    def answering() -> bool:
+        health = supervised.health()
+        return bool(
+            health and health["pid"] != before["pid"] and health["components"]["sip"]["ready"]
+        )
+
+    supervised.wait("a new gateway", answering, 60)
+    assert await probe_udp("127.0.0.1", supervised.sip_port, 3.0) == 200
+    problem = await sipp_uac_call(supervised.sip_port, tmp_path / "call")
+    back_after = time.monotonic() - killed
+    assert problem is None, problem
+    assert "gateway exited with -9; restarting" in supervised.output()
+    print(f"gateway kill -9 → next call answered after {back_after:.1f} s")
+
+
+def test_hung_rasa_is_killed_and_restarted(supervised: Supervised) -> None:
+    rasa = pids_of("run", "--enable-api", "-p", supervised.rasa_port)
+    assert len(rasa) == 1, rasa
+    status_url = f"http://127.0.0.1:{supervised.rasa_port}/status"
+    assert get_json(status_url).get("model_file")
+    os.kill(rasa[0], signal.SIGSTOP)
+    try:
+        # the gateway sees it at once: Rasa is not ready, callers go to an agent meanwhile
+        supervised.wait(
+            "healthz: rasa not ready",
+            lambda: not supervised.component("rasa")["ready"],
+            30,
+        )
+        took = supervised.wait(
+            "the supervisor's restart of the hung Rasa",
+            lambda: "rasa failed 3 health checks in a row" in supervised.output(),
+            60,
+        )
+    finally:
+        if rasa[0] in pids_of("run", "--enable-api", "-p", supervised.rasa_port):
+            os.kill(rasa[0], signal.SIGCONT)
+    supervised.wait("Rasa back", lambda: bool(get_json(status_url).get("model_file")), 240)
+    assert pids_of("run", "--enable-api", "-p", supervised.rasa_port) != rasa
+    supervised.wait(
+        "healthz: rasa ready",
+        lambda: (supervised.health() or {})["components"]["rasa"]["ready"],
+        30,
+    )
+    print(f"hung Rasa detected and killed after {took:.1f} s")
+
+
+def test_action_server_killed_is_restarted(supervised: Supervised) -> None:
+    port = supervised.env["LOKET_RASA__ACTIONS_PORT"]
+    actions = pids_of("run", "actions", "-p", port)
+    assert len(actions) == 1, actions
+    os.kill(actions[0], signal.SIGKILL)
+    supervised.wait(
+        "a new action server",
+        lambda: (
+            get_json(f"http://127.0.0.1:{port}/health") is not None
+            and pids_of("run", "actions", "-p", port) not in ([], actions)
+        ),
+        120,
+    )
+    supervised.wait(
+        "healthz: actions ready",
+        lambda: supervised.component("actions")["ready"],
+        30,
+    )
