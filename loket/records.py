@@ -6,6 +6,13 @@ and once it returns the row is in the WAL file, so ``kill -9`` of the gateway
 loses nothing already written (only a power cut could lose the last few).
 A queue to a writer thread would be faster still but would lose what sat in
 the queue on a crash.
+
+When the database cannot be written (a read-only file system, a full disk), calls
+go on: what could not be written waits, in order, in a bounded backlog in memory
+and is written first at the next write (or :meth:`Records.retry`, which /healthz
+calls) once the disk takes it again; :attr:`Records.failing` says why meanwhile.
+Nothing already committed is touched. The backlog is lost only if the gateway dies
+during the outage, and past ``BACKLOG_MAX`` writes the oldest are dropped and counted.
 """
 
 from __future__ import annotations
@@ -13,12 +20,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import sqlite3
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
+BACKLOG_MAX = 50_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -73,21 +85,94 @@ def hash_caller(caller: str, salt: str) -> str:
 class Records:
     """The records store. One connection, used from the event loop thread only."""
 
+    RETRY_EVERY_S = 1.0
+    """While the disk refuses, writes are queued; a write is tried at most this often."""
+
     def __init__(self, path: Path, salt: str | None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.salt = site_salt(salt, path)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._backlog: deque[tuple[str, tuple[Any, ...]]] = deque()
+        self.failing: str | None = None
+        """Why the last write failed; None while writes succeed."""
+        self.dropped = 0
+        """Writes lost because the backlog was full."""
+        self._next_try = 0.0
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._prepare()
+        except sqlite3.OperationalError as exc:  # a read-only or full disk at start-up
+            self._failed(exc)  # calls are still taken; the schema is made once it can be
+            if not hasattr(self, "_db"):
+                self._db = sqlite3.connect(":memory:", check_same_thread=False)
+
+    def _prepare(self) -> None:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=2000")
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:
+        self._next_try = 0.0
+        self.retry()
         self._db.close()
 
+    # ------------------------------------------------------------------ writing
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+        """Write now, or keep it for later (in order) when the disk refuses."""
+        if self.failing is not None and not self.retry():
+            self._keep(sql, params)
+            return
+        try:
+            self._db.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            self._failed(exc)
+            self._keep(sql, params)
+
+    def _keep(self, sql: str, params: tuple[Any, ...]) -> None:
+        if len(self._backlog) >= BACKLOG_MAX:
+            self._backlog.popleft()
+            self.dropped += 1
+        self._backlog.append((sql, params))
+
+    def _failed(self, exc: sqlite3.Error) -> None:
+        if self.failing is None:
+            log.error("records.write_failed", extra={"error": str(exc), "path": str(self.path)})
+        self.failing = str(exc)
+        self._next_try = time.monotonic() + self.RETRY_EVERY_S
+
+    def retry(self) -> bool:
+        """Write the backlog; True when nothing is left waiting (or nothing has failed).
+
+        After a failure the connection is opened anew: one opened on a read-only file
+        system stays read-only after the disk comes back."""
+        if self.failing is None:
+            return True
+        if time.monotonic() < self._next_try:
+            return False
+        try:
+            fresh = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            old, self._db = self._db, fresh
+            old.close()
+            self._prepare()
+            while self._backlog:
+                sql, params = self._backlog[0]
+                self._db.execute(sql, params)
+                self._backlog.popleft()
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return False
+        log.warning("records.write_recovered", extra={"path": str(self.path)})
+        self.failing = None
+        return True
+
+    @property
+    def backlog(self) -> int:
+        return len(self._backlog)
+
     def call_started(self, call_id: str, channel: str, caller: str, language: str) -> None:
-        self._db.execute(
+        self._write(
             "INSERT OR IGNORE INTO calls (id, channel, caller_hash, language, started_at)"
             " VALUES (?, ?, ?, ?, ?)",
             (call_id, channel, hash_caller(caller, self.salt), language, time.time()),
@@ -101,10 +186,10 @@ class Records:
         if not fields:
             return
         cols = ", ".join(f"{name} = ?" for name in fields)
-        self._db.execute(f"UPDATE calls SET {cols} WHERE id = ?", (*fields.values(), call_id))
+        self._write(f"UPDATE calls SET {cols} WHERE id = ?", (*fields.values(), call_id))
 
     def event(self, call_id: str, kind: str, **data: Any) -> None:
-        self._db.execute(
+        self._write(
             "INSERT INTO events (call_id, at, kind, data) VALUES (?, ?, ?, ?)",
             (call_id, time.time(), kind, json.dumps(data, ensure_ascii=False, default=str)),
         )
