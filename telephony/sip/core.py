@@ -20,6 +20,7 @@ from aiosipua.headers import parse_via
 from telephony.sip import events as ev
 from telephony.sip.dialog import Dialog, DialogState, dialog_from_invite, new_tag
 from telephony.sip.message import (
+    KNOWN_METHODS,
     MAGIC_COOKIE,
     ParsedRequest,
     SipSyntaxError,
@@ -36,10 +37,6 @@ from telephony.sip.uac import OutgoingCalls
 log = logging.getLogger(__name__)
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY"
-KNOWN_METHODS = frozenset(
-    "INVITE ACK CANCEL BYE OPTIONS INFO UPDATE REGISTER PRACK SUBSCRIBE NOTIFY PUBLISH "
-    "MESSAGE REFER".split()
-)
 SUPPORTED_EXTENSIONS = frozenset({"timer", "replaces"})
 _DTMF_RELAY = re.compile(r"^\s*signal\s*=\s*([0-9*#A-Da-d])\s*$", re.IGNORECASE | re.MULTILINE)
 _DTMF_DURATION = re.compile(r"^\s*duration\s*=\s*(\d+)\s*$", re.IGNORECASE | re.MULTILINE)
@@ -261,6 +258,10 @@ class SipCore:
         if method == "CANCEL":
             self._on_cancel(request, peer, now)
             return
+        unsupported = _unsupported_required(request.msg)
+        if unsupported:  # §8.2.2.3: any request but ACK and CANCEL (RFC 4475 bext01)
+            self._reply(request, peer, 420, now, headers={"Unsupported": ", ".join(unsupported)})
+            return
         if request.to_tag:
             self._on_in_dialog(request, peer, now)
             return
@@ -381,13 +382,13 @@ class SipCore:
             # Same Call-ID, no To-tag, new branch: a merged or looped request (§8.2.2.2).
             self._reply(request, peer, 482, now)
             return
-        unsupported = _unsupported_required(request.msg)
-        if unsupported:
-            self._reply(request, peer, 420, now, headers={"Unsupported": ", ".join(unsupported)})
-            return
         ctype = (request.msg.content_type or "").split(";")[0].strip().lower()
         if request.msg.body and ctype != "application/sdp":
             self._reply(request, peer, 415, now, headers={"Accept": "application/sdp"})
+            return
+        if not _accepts_sdp(request.msg):
+            # our 200 must carry SDP, which the caller says it cannot take (RFC 4475 sdp01)
+            self._reply(request, peer, 406, now, headers={"Accept": "application/sdp"})
             return
         if not self.accepting or self.active_calls >= self.config.max_calls:
             self._reply(
@@ -606,5 +607,15 @@ class SipCore:
 
 
 def _unsupported_required(msg: SipRequest) -> list[str]:
-    required = [r.strip().lower() for r in msg.headers.get("require") if r.strip()]
-    return [r for r in required if r not in SUPPORTED_EXTENSIONS]
+    """Option tags in Require we lack; one header may list several ("timer, replaces")."""
+    required = [t.strip() for v in msg.headers.get("require") for t in v.split(",")]
+    return [t for t in required if t and t.lower() not in SUPPORTED_EXTENSIONS]
+
+
+def _accepts_sdp(msg: SipRequest) -> bool:
+    """No Accept header means application/sdp (RFC 3261 §20.1)."""
+    values = msg.headers.get("accept")
+    if not values:
+        return True
+    ranges = {r.split(";")[0].strip().lower() for v in values for r in v.split(",")}
+    return bool(ranges & {"application/sdp", "application/*", "*/*"})

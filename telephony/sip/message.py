@@ -25,6 +25,7 @@ REASONS: dict[int, str] = {
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    406: "Not Acceptable",
     408: "Request Timeout",
     415: "Unsupported Media Type",
     416: "Unsupported URI Scheme",
@@ -44,16 +45,28 @@ REASONS: dict[int, str] = {
 }
 
 MAGIC_COOKIE = "z9hG4bK"
-_TOKEN = re.compile(r"^[A-Za-z0-9.!%*_+`'~-]+$")
+KNOWN_METHODS = frozenset(
+    "INVITE ACK CANCEL BYE OPTIONS INFO UPDATE REGISTER PRACK SUBSCRIBE NOTIFY PUBLISH "
+    "MESSAGE REFER".split()
+)
+_TOKEN_CHARS = r"[A-Za-z0-9.!%*_+`'~-]"
+_TOKEN = re.compile(rf"^{_TOKEN_CHARS}+$")
 _HEADER_LINE = re.compile(r"^([A-Za-z0-9.!%*_+`'~-]+)[ \t]*:(.*)$")
 _REQUIRED = ("via", "from", "to", "call-id", "cseq")
 _VIA = re.compile(r"^SIP\s*/\s*2\.0\s*/\s*[A-Za-z]+\s+[^;\s,]+", re.IGNORECASE)
-_CSEQ = re.compile(r"^\s*\d{1,10}\s+[A-Za-z]+\s*$")
+_CSEQ = re.compile(rf"^\s*\d{{1,10}}\s+{_TOKEN_CHARS}+\s*$")
+# RFC 3261 §7.3.1: these appear at most once (RFC 4475 multi01, mcl01)
+_SINGLE = ("call-id", "cseq", "from", "to", "max-forwards", "content-length", "content-type")
+# display-name before "<": empty, a quoted-string, or tokens separated by LWS (§25.1)
+_DISPLAY = re.compile(
+    rf'^\s*(?:"(?:[^"\\]|\\.)*"|{_TOKEN_CHARS}+(?:\s+{_TOKEN_CHARS}+)*)?\s*$', re.S
+)
 
 # aiosipua logs a warning for every body shorter than its Content-Length; we answer
 # such requests 400 ourselves, and a flood of them must not become a flood of log lines.
 logging.getLogger("aiosipua.message").setLevel(logging.ERROR)
-_ADDR = re.compile(r"(sips?|tel):[^\s>]+", re.IGNORECASE)
+# any absolute URI: an unknown scheme in From/To is valid syntax (RFC 4475 unksm2)
+_ADDR = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s>]+")
 
 
 class SipSyntaxError(Exception):
@@ -111,8 +124,13 @@ def parse(data: bytes) -> SipRequest | SipResponse:
     if not (start.startswith(b"SIP/") or b" SIP/" in start):
         raise ValueError(f"not a SIP start line: {start[:80]!r}")
     msg = SipMessage.parse(data)
-    if isinstance(msg, SipRequest) and not start.upper().endswith(b"SIP/2.0"):
-        msg.headers.set_single("X-Loket-Bad-Version", "1")
+    if isinstance(msg, SipRequest):
+        if not start.upper().endswith(b"SIP/2.0"):
+            msg.headers.set_single("X-Loket-Bad-Version", "1")
+        if len(start.split()) != 3:
+            # e.g. LWS inside the Request-URI (RFC 4475 lwsruri); extra SP between the
+            # three parts is tolerated (lwsstart, trws: "liberal in what it accepts")
+            msg.headers.set_single("X-Loket-Bad-Start", "1")
     declared = msg.headers.get_first("content-length")
     if declared is not None:
         try:
@@ -151,11 +169,20 @@ def check_request(msg: SipRequest) -> ParsedRequest:
         raise SipSyntaxError(505, "Only SIP/2.0 is supported")
     if msg.headers.get_first("x-loket-bad-length") is not None:
         raise SipSyntaxError(400, "Content-Length does not match the body")
-    if not _TOKEN.match(msg.method) or not msg.uri:
+    if (
+        not _TOKEN.match(msg.method)
+        or not msg.uri
+        or msg.headers.get_first("x-loket-bad-start") is not None
+    ):
         raise SipSyntaxError(400, "Malformed request line")
+    if any(c in msg.uri for c in '<>" \t'):
+        raise SipSyntaxError(400, "Malformed Request-URI")  # RFC 4475 ltgtruri
     missing = [name for name in _REQUIRED if not msg.headers.get(name)]
     if missing:
         raise SipSyntaxError(400, "Missing " + ", ".join(_pretty(m) for m in missing))
+    repeated = [name for name in _SINGLE if len(msg.headers.get(name)) > 1]
+    if repeated:
+        raise SipSyntaxError(400, "More than one " + ", ".join(_pretty(m) for m in repeated))
     raw_vias = msg.headers.get("via")
     if not all(_VIA.match(v) for v in raw_vias):
         raise SipSyntaxError(400, "Malformed Via")
@@ -167,11 +194,22 @@ def check_request(msg: SipRequest) -> ParsedRequest:
     if cseq.seq >= 2**31:
         raise SipSyntaxError(400, "CSeq number out of range")
     if cseq.method.upper() != msg.method.upper():
+        if msg.method.upper() not in KNOWN_METHODS:
+            # RFC 4475 mismatch02: 501 is the future-proof answer to an unknown method
+            raise SipSyntaxError(501, "Not Implemented")
         raise SipSyntaxError(400, "CSeq method does not match the request line")
     raw_from = msg.headers.get_first("from") or ""
     raw_to = msg.headers.get_first("to") or ""
     if not (_ADDR.search(raw_from) and _ADDR.search(raw_to)):
         raise SipSyntaxError(400, "Malformed From or To")
+    for name, value in (("From", raw_from), ("To", raw_to)):
+        problem = address_problem(value)
+        if problem:
+            raise SipSyntaxError(400, f"Malformed {name} ({problem})")
+    for value in msg.headers.get("contact"):
+        problem = address_problem(value, is_list=True)
+        if problem:
+            raise SipSyntaxError(400, f"Malformed Contact ({problem})")
     try:
         from_addr = parse_address(raw_from)
         to_addr = parse_address(raw_to)
@@ -185,6 +223,45 @@ def check_request(msg: SipRequest) -> ParsedRequest:
         raise SipSyntaxError(416, "Unsupported URI scheme")
     call_id = (msg.call_id or "").strip()
     return ParsedRequest(msg, top, cseq, call_id, from_addr, to_addr)
+
+
+def address_problem(value: str, *, is_list: bool = False) -> str | None:
+    """What makes a From/To/Contact value malformed (RFC 3261 §20.10, §25.1), or None.
+
+    Only what a parser can be sure of: an unterminated quote (RFC 4475 quotbal), a
+    display-name that is neither quoted nor tokens (baddn), LWS just inside the angle
+    brackets (badaspec), and a URI with headers (or, unless *is_list*, a comma) outside
+    them (regbadct).
+    """
+    in_quote = escaped = False
+    angle = -1
+    for i, c in enumerate(value):
+        if escaped:
+            escaped = False
+        elif in_quote:
+            escaped = c == "\\"
+            in_quote = c != '"'
+        elif c == '"':
+            in_quote = True
+        elif c == "<":
+            angle = i
+            break
+    if in_quote:
+        return "unterminated quoted string"
+    if angle < 0:
+        uri = value.split(";", 1)[0]
+        if "?" in uri or ("," in uri and not is_list):
+            return "a URI with headers or commas must be in <>"
+        return None
+    if not _DISPLAY.match(value[:angle]):
+        return "display name must be quoted"
+    close = value.find(">", angle)
+    if close < 0:
+        return "no closing >"
+    inner = value[angle + 1 : close]
+    if inner != inner.strip():
+        return "whitespace inside <>"
+    return None
 
 
 def salvage_request(data: bytes) -> SipRequest | None:
