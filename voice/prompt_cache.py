@@ -24,8 +24,10 @@ from voice.resample import resample
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str, int]  # voice key, text, rate
-FORMAT = 2
-"""Disk entries of another format are misses (2: sentences with their quiet trimmed)."""
+FORMAT = 3
+"""Disk entries of another format are misses (2: sentences with their quiet trimmed; 3:
+keyed by the spoken form of :mod:`voice.speech_text`, so a rendering of the written text
+— "0800-0543" read by the voice's own rules — is never played again)."""
 
 
 class PromptCache:

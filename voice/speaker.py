@@ -1,4 +1,5 @@
-"""Speaking to a caller: text → TTS (with fallback and a prompt cache) → line rate → media.
+"""Speaking to a caller: text → spoken form → TTS (with fallback and a prompt cache) → line
+rate → media.
 
 Sentences are queued on the media channel as soon as each is synthesized, so the
 first sentence plays while the next is being made. A text spoken before at the
@@ -20,6 +21,7 @@ from voice.contracts import AudioChunk, TtsEngine
 from voice.prompt_cache import PromptCache
 from voice.resample import resample
 from voice.sentences import split_sentences
+from voice.speech_text import for_speech
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +78,13 @@ class Speaker:
         next one. Raises RuntimeError when no voice could say anything.
         """
         voices = list(self.voices(language))
+        # The voice hears the spoken form ("0800-0543" in words, "AOW" as letters); the
+        # cache is keyed by it, so a change of the rules never replays an old rendering.
+        sentences = [s for s in (for_speech(s, language) for s in split_sentences(text)) if s]
+        sentences = sentences or [text]
+        spoken = "\n".join(sentences)
         for engine in voices[:1]:
-            cached = self.cache.get(_voice_key(engine), rate, text)
+            cached = self.cache.get(_voice_key(engine), rate, spoken)
             if cached is not None:
                 for pcm in cached:
                     yield Rendered(_voice_key(engine), pcm, True)
@@ -85,7 +92,7 @@ class Speaker:
         current = 0
         rendered: list[bytes] = []
         native: list[AudioChunk] = []
-        for sentence in split_sentences(text) or [text]:
+        for sentence in sentences:
             while current < len(voices):
                 engine = voices[current]
                 try:
@@ -105,7 +112,7 @@ class Speaker:
                     raise RuntimeError(f"no voice could speak {language!r}")
                 return
         if current == 0 and voices:  # the whole text in the first voice: keep it
-            self.cache.put(_voice_key(voices[0]), rate, text, rendered, native)
+            self.cache.put(_voice_key(voices[0]), rate, spoken, rendered, native)
 
     async def warm(self, texts: Sequence[str], language: str, rate: int) -> None:
         """Synthesize fixed prompts ahead of time so they start instantly."""

@@ -11,7 +11,7 @@ import numpy as np
 from telephony.playout import Playout
 from voice.audio import silence
 from voice.contracts import AudioChunk
-from voice.prompt_cache import PromptCache
+from voice.prompt_cache import FORMAT, PromptCache
 from voice.sentences import split_sentences
 from voice.speaker import Speaker
 
@@ -137,7 +137,7 @@ async def test_an_entry_of_an_older_cache_format_is_made_again_and_not_called_ca
     voice = FakeTts("piper", 8000)
     await Speaker(lambda _lang: [voice], PromptCache(directory=tmp_path)).warm(["Ja."], "nl", 8000)
     meta = next(tmp_path.glob("*/*.json"))
-    meta.write_text(meta.read_text().replace('"format": 2', '"format": 1'))
+    meta.write_text(meta.read_text().replace(f'"format": {FORMAT}', '"format": 1'))
     restarted = Speaker(lambda _lang: [voice], PromptCache(directory=tmp_path))
     spoken = await restarted.say(Line(), "Ja.", "nl")
     assert not spoken.cached and len(voice.spoken) == 2  # synthesized again
@@ -154,3 +154,27 @@ async def test_warming_in_order_goes_on_past_a_text_no_voice_can_say(tmp_path: P
     assert voice.spoken == ["Welkom.", "Hello."]  # once each: the second rate from the cache
     for rate in (8000, 16000):
         assert speaker.cache.get(voice.cache_key, rate, "Hello.") is not None
+
+
+async def test_the_voice_hears_the_spoken_form_and_the_cache_is_keyed_by_it(
+    tmp_path: Path,
+) -> None:
+    voice = FakeTts("piper", 8000)
+    speaker = Speaker(lambda _lang: [voice], PromptCache(directory=tmp_path))
+    await speaker.say(Line(), "De SVB betaalt de AOW rond de 23e. Bel 0800-0543.", "nl")
+    assert voice.spoken == [
+        "De S-V-B betaalt de A-O-W rond de drieëntwintigste.",
+        "Bel nul achthonderd, nul vijf vier drie.",
+    ]
+    meta = next(tmp_path.glob("*/*.json")).read_text(encoding="utf-8")
+    assert f'"format": {FORMAT}' in meta and "drieëntwintigste" in meta and "23e" not in meta
+
+
+async def test_a_rendering_of_the_written_text_is_not_replayed(tmp_path: Path) -> None:
+    old = PromptCache(directory=tmp_path)  # as before: the written text as the key
+    old.put("piper:8000", 8000, "Bel 112.", [b"\0\0" * 80], [AudioChunk(b"\0\0" * 80, 8000)])
+    voice = FakeTts("piper", 8000)
+    spoken = await Speaker(lambda _lang: [voice], PromptCache(directory=tmp_path)).say(
+        Line(), "Bel 112.", "nl"
+    )
+    assert not spoken.cached and voice.spoken == ["Bel één één twee."]

@@ -1,0 +1,200 @@
+"""Dutch: numbers, dates, times, amounts, phone numbers and abbreviations as said aloud."""
+
+from __future__ import annotations
+
+import re
+
+from voice.speech_text.common import Words, abbreviations, addresses, replace_all, run
+
+_UNITS = (
+    "nul een twee drie vier vijf zes zeven acht negen tien elf twaalf dertien veertien "
+    "vijftien zestien zeventien achttien negentien"
+).split()
+_TENS = "_ _ twintig dertig veertig vijftig zestig zeventig tachtig negentig".split()
+# "één" with accents: a bare "een" is read as the article (schwa) by espeak-ng and Piper.
+DIGITS = ("nul", "één", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen")
+_SMALL_ORDINALS = {1: "eerste", 3: "derde", 8: "achtste"}
+
+
+def _below_100(n: int) -> str:
+    if n < 20:
+        return _UNITS[n]
+    tens, unit = divmod(n, 10)
+    if not unit:
+        return _TENS[tens]
+    first = _UNITS[unit]
+    return first + ("ën" if first.endswith("e") else "en") + _TENS[tens]  # tweeëntwintig
+
+
+def _below_1000(n: int) -> str:
+    hundreds, rest = divmod(n, 100)
+    head = ("" if hundreds == 1 else _UNITS[hundreds]) + "honderd" if hundreds else ""
+    return head + (_below_100(rest) if rest or not hundreds else "")
+
+
+def cardinal(n: int) -> str:
+    """123 → "honderddrieëntwintig"; 1 → "één"; a space after "duizend" and "miljoen"
+    as the spelling rules have it (and espeak-ng stresses the parts better)."""
+    if n < 0:
+        return "min " + cardinal(-n)
+    parts: list[str] = []
+    for size, name in ((10**9, "miljard"), (10**6, "miljoen")):
+        count, n = divmod(n, size)
+        if count:
+            parts.append(f"{cardinal(count)} {name}")
+    thousands, n = divmod(n, 1000)
+    if thousands:
+        parts.append(("" if thousands == 1 else _below_1000(thousands)) + "duizend")
+    if n or not parts:
+        parts.append(_below_1000(n))
+    return " ".join("één" if word == "een" else word for word in " ".join(parts).split())
+
+
+def ordinal(n: int) -> str:
+    """23 → "drieëntwintigste", 1 → "eerste", 108 → "honderdachtste"."""
+    rest = n % 100
+    if 0 < rest < 20:
+        head = cardinal(n - rest) if n > rest else ""
+        small = _SMALL_ORDINALS.get(rest) or _UNITS[rest] + "de"
+        return head.replace("één", "een") + small
+    return cardinal(n).replace("één", "een") + "ste"
+
+
+def _number(written: str) -> str:
+    """ "1.234" → duizend tweehonderdvierendertig; "2,5" → twee komma vijf."""
+    whole, _, fraction = written.partition(",")
+    spoken = cardinal(int(whole.replace(".", "")))
+    if fraction:
+        spoken += " komma " + (
+            " ".join(DIGITS[int(d)] for d in fraction)
+            if fraction.startswith("0")
+            else cardinal(int(fraction))
+        )
+    return spoken
+
+
+def _digits(group: str) -> str:
+    return " ".join(DIGITS[int(d)] for d in group)
+
+
+# Phone numbers. How Dutch helplines say their own numbers in their announcements:
+# the free and paid service prefixes as "nul achthonderd" / "nul negenhonderd" (the
+# words everyone knows: "een nul-achthonderdnummer"), then the rest digit by digit so
+# it can be written down; the short numbers as their campaigns say them: 112 "één één
+# twee", 113 Zelfmoordpreventie "één één drie", 144 "één vier vier", and the
+# Rijksoverheid's 1400 "veertien nul nul".
+_PREFIXES = {"0800": "nul achthonderd", "0900": "nul negenhonderd"}
+_SHORT = {
+    "112": "één één twee",
+    "113": "één één drie",
+    "144": "één vier vier",
+    "1400": "veertien nul nul",
+}
+_PHONE = re.compile(r"(?<![\w.,€])(0\d{2,3})[-\s]?(\d{4}|\d{6,7})(?![\w]|[.,]\d)")
+_PHONE_10 = re.compile(r"(?<![\w.,€])(0\d{2})(\d{3})(\d{4})(?![\w]|[.,]\d)")
+_SHORT_RE = re.compile(
+    r"(?<![\w.,€-])(112|113|144|1400)(?![\w%]|[.,]\d|\s?(?:%|procent|euro|jaar))"
+)
+
+
+def _groups(number: str) -> list[str]:
+    return [number] if len(number) <= 4 else [number[:3], number[3:]]
+
+
+def _phone(match: re.Match[str]) -> str:
+    prefix, rest = match.group(1), match.group(2)
+    head = _PREFIXES.get(prefix) or _digits(prefix)
+    return ", ".join([head, *(_digits(g) for g in _groups(rest))])
+
+
+def _phones(text: str) -> str:
+    text = _PHONE_10.sub(lambda m: ", ".join(_digits(g) for g in m.groups()), text)
+    text = _PHONE.sub(_phone, text)
+    return _SHORT_RE.sub(lambda m: _SHORT[m.group(1)], text)
+
+
+_AMOUNT = re.compile(r"€\s?(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d{2})|,-)?")
+
+
+def _amount(match: re.Match[str]) -> str:
+    euros, cents = match.group(1), match.group(2)
+    spoken = f"{_number(euros)} euro"
+    if cents and int(cents):
+        spoken += f" en {cardinal(int(cents))} cent"
+    return spoken
+
+
+# "8:30", "8.30 uur", "20:00 uur": the announcement form "acht uur dertig", not the
+# colloquial "half negen", which a caller can misplace by an hour.
+_TIME = re.compile(
+    r"(?<![\w.,])([01]?\d|2[0-4])(?::([0-5]\d)|\.([0-5]\d)(?=\s?uur))(?:\s?uur)?(?!\d)"
+)
+
+
+def _time(match: re.Match[str]) -> str:
+    hour, minutes = int(match.group(1)), int(match.group(2) or match.group(3))
+    return f"{cardinal(hour)} uur" + (f" {cardinal(minutes)}" if minutes else "")
+
+
+_PERCENT = re.compile(r"(\d+(?:,\d+)?)\s?%")
+_ORDINAL = re.compile(r"(?<![\w.,])(\d+)(?:ste|de|e)(?!\w)")
+_RANGE = re.compile(r"(?<![\w.,])(\d+)\s?[–-]\s?(\d+)(?![\w]|[.,]\d)")
+_NUMBER = re.compile(r"(?<!\d)(\d{1,3}(?:\.\d{3})+(?!\d)|\d+)(?:,(\d+))?")
+
+WORDS = Words(
+    dot="punt",
+    at="apenstaartje",
+    slash="schuine streep",
+    digits=DIGITS,
+    spelled=frozenset(
+        "AOW UWV DUO SVB KVK CAK CJIB BSN IND RDW WW WIA GGD BRP WOZ CBR BTW WMO WLZ CIZ "
+        "AFM ACM OM NS OV ID EU NL ANW WAO WAJONG IOAW".split()
+    ),
+    # Said as words; in lower case so the voice does not read them as letters.
+    as_words={"NAVO": "navo", "HAVO": "havo", "MAVO": "mavo", "IBAN": "ieban", "OK": "oké"},
+    names={"KvK": "K-V-K", "Wmo": "W-M-O", "Wlz": "W-L-Z"},
+    # DigiD is a word ("digi-dee", which is how espeak-ng reads "DigiD"); lower-case
+    # "digid" it reads as "digit".
+    address_words={"digid": "DigiD", "www": "W-W-W"},
+)
+
+_TABLE = {
+    "t/m": "tot en met",
+    "en/of": "en of",
+    "24/7": "dag en nacht",
+    "bijv.": "bijvoorbeeld",
+    "bv.": "bijvoorbeeld",
+    "o.a.": "onder andere",
+    "i.p.v.": "in plaats van",
+    "d.w.z.": "dat wil zeggen",
+    "m.b.t.": "met betrekking tot",
+    "z.s.m.": "zo snel mogelijk",
+    "a.u.b.": "alstublieft",
+    "ca.": "ongeveer",
+    "nr.": "nummer",
+    "tel.": "telefoon",
+    "incl.": "inclusief",
+    "excl.": "exclusief",
+    "enz.": "enzovoort",
+    "&": "en",
+}
+
+
+def normalise(text: str) -> str:
+    """*text* as a Dutch voice should say it."""
+    return run(
+        text,
+        (
+            lambda t: addresses(t, WORDS),
+            lambda t: _AMOUNT.sub(_amount, t),
+            _phones,
+            lambda t: _TIME.sub(_time, t),
+            lambda t: _PERCENT.sub(lambda m: f"{_number(m.group(1))} procent", t),
+            lambda t: _ORDINAL.sub(lambda m: ordinal(int(m.group(1))), t),
+            lambda t: _RANGE.sub(r"\1 tot \2", t),
+            lambda t: _NUMBER.sub(lambda m: _number(m.group()), t),
+            lambda t: replace_all(t, _TABLE),
+            lambda t: abbreviations(t, WORDS),
+            lambda t: t.replace("%", " procent").replace("€", " euro"),
+        ),
+    )
