@@ -133,6 +133,7 @@ def test_english_ordinals(n: int, words: str) -> None:
         ("de NAVO", "de navo"),
         ("Ziektewet en IJmuiden", "Ziektewet en IJmuiden"),
         ("bijv. ma t/m vr", "bijvoorbeeld ma tot en met vr"),
+        ("zorgtoeslag, huurtoeslag enz.", "zorgtoeslag, huurtoeslag enzovoort."),
         # addresses
         ("via mijntoeslagen.nl.", "via mijntoeslagen punt N-L."),
         (
@@ -176,6 +177,7 @@ def test_dutch(written: str, spoken: str) -> None:
         ("€ 1", "one euro"),
         ("from age 18", "from age eighteen"),
         ("from 8 am to 8 pm", "from eight A-M to eight P-M"),
+        ("from 8 a.m. to 8 p.m.", "from eight A-M to eight P-M."),
         ("at 8:30 or 8:05", "at eight thirty or eight oh five"),
         ("at 8:00", "at eight o'clock"),
         ("8-20", "eight to twenty"),

@@ -104,6 +104,8 @@ def replace_all(text: str, table: Mapping[str, str]) -> str:
     """Whole-word replacements (dotted abbreviations such as "bijv." and "t/m")."""
     for written, spoken in table.items():
         text = re.sub(rf"(?<![\w.]){re.escape(written)}(?![\w])", spoken, text)
+        if written.endswith(".") and text.endswith(spoken):
+            text += "."  # "…, enz." ended the sentence: keep its full stop
     return text
 
 

@@ -132,8 +132,10 @@ def _time(match: re.Match[str]) -> str:
 
 
 def _meridiem(match: re.Match[str]) -> str:
-    # "A-M" is read as the letters; "am" would be the verb.
-    return f"{cardinal(int(match.group(1)))} {match.group(2)[0].upper()}-M"
+    # "A-M" is read as the letters; "am" would be the verb. The dot of "p.m." that ends
+    # the sentence stays, or the voice loses the falling tone at the end.
+    end = "." if match.group().endswith(".") and match.end() == len(match.string) else ""
+    return f"{cardinal(int(match.group(1)))} {match.group(2)[0].upper()}-M{end}"
 
 
 _DAY_MONTH = re.compile(rf"(?<![\w.,])(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTHS})\b")
