@@ -162,7 +162,7 @@ def test_dutch(written: str, spoken: str) -> None:
     [
         ("call 0800-0113", "call zero eight hundred, zero one one three"),
         ("call 0900-8844.", "call zero nine hundred, eight eight four four."),
-        ("call 1400", "call fourteen hundred"),
+        ("call 1400", "call fourteen zero zero"),
         ("call 112 right away", "call one one two right away"),
         ("press 0", "press zero"),
         ("around the 23rd of the month", "around the twenty-third of the month"),

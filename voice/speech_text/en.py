@@ -81,13 +81,15 @@ def _digits(group: str) -> str:
 
 # Dutch numbers said to an English caller: the same groups as in Dutch, digit by digit
 # with "zero" (not "oh", which a Dutch listener does not expect), the 0800/0900
-# prefixes as "zero eight hundred"/"zero nine hundred", and 1400 as "fourteen hundred".
+# prefixes as "zero eight hundred"/"zero nine hundred", and 1400 as the Dutch say it,
+# "fourteen zero zero" ("fourteen hundred" was heard as "4-100" over G.711, and is a
+# time or a year to an English ear).
 _PREFIXES = {"0800": "zero eight hundred", "0900": "zero nine hundred"}
 _SHORT = {
     "112": "one one two",
     "113": "one one three",
     "144": "one four four",
-    "1400": "fourteen hundred",
+    "1400": "fourteen zero zero",
 }
 _PHONE = re.compile(r"(?<![\w.,€])(0\d{2,3})[-\s]?(\d{4}|\d{6,7})(?![\w]|[.,]\d)")
 _PHONE_10 = re.compile(r"(?<![\w.,€])(0\d{2})(\d{3})(\d{4})(?![\w]|[.,]\d)")
