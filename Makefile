@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMPS := .stamps
-APT_PACKAGES := sip-tester baresip-core espeak-ng sox chromium chromium-driver redis-server redis-tools
+APT_PACKAGES := sip-tester baresip-core espeak-ng sox chromium chromium-driver redis-server redis-tools fillets-ng-data-nl fillets-ng-data
 APT_COMMANDS := sipp baresip espeak-ng sox chromium chromedriver redis-server redis-cli
 LINT_PATHS := telephony voice dialogue config loket
 
@@ -42,6 +42,7 @@ venv: $(STAMPS)/venv
 # Debian packages the tests and the fallback voice need (apt-get update once).
 apt:
 	@missing=""; for c in $(APT_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	for p in $(filter fillets-%,$(APT_PACKAGES)); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages (missing:$$missing)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo"; \
@@ -61,7 +62,7 @@ run: venv apt train
 	$(BIN)/python -m loket.supervisor --rasa-venv $(RASA_VENV)
 
 test: venv apt lint train
-	$(BIN)/loket models fetch silero-vad-6.2
+	$(BIN)/loket models fetch silero-vad-6.2 whisper-base
 	$(BIN)/pytest -q
 	$(MAKE) rasa-test
 

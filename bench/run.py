@@ -10,6 +10,7 @@ from bench.common import ROOT
 STEPS = [
     ("speech engines", [sys.executable, "-m", "bench.engines"]),
     ("start-up synthesis", [sys.executable, "-m", "bench.warmup"]),
+    ("Dutch speech recognition (fillets-ng)", [sys.executable, "-m", "bench.dutch_stt"]),
     ("spoken form of the answers", [sys.executable, "-m", "bench.speech_text"]),
     (
         "Rasa REST round trip",

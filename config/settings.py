@@ -133,9 +133,32 @@ class RasaSettings(_Section):
 
 
 class SttSettings(_Section):
-    engine: Literal["vosk", "whisper"]
-    model: str
+    engine: Literal["vosk", "whisper"] | None = None
+    """Only models of this engine may be named; null: each model's own engine."""
+    model: str | None = None
     """Name of an entry in the model registry (``loket models list``)."""
+    models: list[str] | None = None
+    """Instead of ``model``: registry names, best first; the first present is used."""
+    prompt: str | None = None
+    """Whisper: text given to the decoder as what came before (the helpline's words)."""
+
+    @model_validator(mode="after")
+    def _one_choice(self) -> SttSettings:
+        if (self.model is None) == (self.models is None):
+            raise ValueError(
+                "set either model (one registry name) or models (a list, best first); to "
+                "replace one set in another config file, set the other to null"
+            )
+        if self.models is not None and not self.models:
+            raise ValueError("models must name at least one registry entry")
+        if self.models is not None and len(set(self.models)) != len(self.models):
+            raise ValueError("models must not name an entry twice")
+        return self
+
+    @property
+    def preference(self) -> tuple[str, ...]:
+        """The registry names to try, best first."""
+        return (self.model,) if self.model is not None else tuple(self.models or ())
 
 
 class TtsSettings(_Section):

@@ -64,7 +64,8 @@ def load_voices(settings: Settings) -> Voices:
         problems = list(ready.missing)
         if ready.stt_path is not None:
             try:
-                voices.stt[lang] = build_stt(conf.stt.engine, ready.stt_path, lang)
+                engine = ready.stt_engine or conf.stt.engine or "whisper"
+                voices.stt[lang] = build_stt(engine, ready.stt_path, lang, prompt=conf.stt.prompt)
             except Exception as exc:
                 problems.append(f"{lang}: speech recognition failed to load: {exc}")
         engines: list[TtsEngine] = []
@@ -244,6 +245,7 @@ class Gateway:
             languages[lang] = {
                 "voice_ready": ready,
                 "stt": lang in self.voices.stt,
+                "stt_model": getattr(self.voices.readiness.get(lang), "stt_model", None),
                 "tts": [engine.name for engine in self.voices.tts.get(lang, [])],
                 "missing": self.voices.problems.get(lang, []),
             }

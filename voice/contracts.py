@@ -42,6 +42,9 @@ class Transcript:
     """Seconds of audio the result covers."""
     compute_s: float = 0.0
     """Seconds of engine time spent on it (for real-time factors)."""
+    languages: tuple[tuple[str, float], ...] = ()
+    """The recogniser's language identification for the utterance, (code, probability)
+    most likely first; empty when the engine has none (Vosk, English-only Whisper)."""
 
 
 class Recognizer(Protocol):

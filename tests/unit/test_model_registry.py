@@ -30,6 +30,15 @@ from voice.model_registry import (
 )
 
 
+NL_STT = (
+    "whisper-small",
+    "vosk-model-nl-spraakherkenning-0.6",
+    "vosk-model-small-nl-0.22",
+    "whisper-base",
+)
+"""config/default.yaml's Dutch recognisers, best first."""
+
+
 def _settings(models: Path, **overrides: str) -> Settings:
     environ = {"LOKET_MODELS__DIR": str(models)}
     environ.update({f"LOKET_{key}": value for key, value in overrides.items()})
@@ -65,7 +74,7 @@ def test_default_config_names_registry_entries() -> None:
     settings = load_settings({})
     assert needed_entries(settings) == [
         "silero-vad-6.2",
-        "vosk-model-small-nl-0.22",
+        *NL_STT,
         "nl_NL-mls-medium",
         "whisper-tiny.en",
         "en_US-joe-medium",
@@ -181,8 +190,9 @@ def test_readiness_with_empty_models_dir(tmp_path: Path) -> None:
     nl = ready["nl"]
     assert not nl.ready and nl.stt_path is None and nl.tts_path is None
     assert nl.fallback_voice == "nl"
-    assert nl.missing_models == ("vosk-model-small-nl-0.22", "nl_NL-mls-medium")
+    assert nl.missing_models == (*NL_STT, "nl_NL-mls-medium")
     assert any("`loket models fetch vosk-model-small-nl-0.22`" in m for m in nl.missing)
+    assert any("`loket models fetch whisper-base` (offline" in m for m in nl.missing)
     assert "NO VOICE" in nl.summary()
 
 
@@ -208,7 +218,7 @@ def test_readiness_fully_ready_when_everything_is_placed(tmp_path: Path) -> None
     voice = _place(tmp_path, "nl_NL-mls-medium")
     nl = voice_readiness(_settings(tmp_path))["nl"]
     assert nl.ready and nl.missing == () and nl.tts_path == voice / "nl_NL-mls-medium.onnx"
-    assert nl.summary() == "nl: voice ready"
+    assert nl.summary() == "nl: voice ready (stt: vosk-model-small-nl-0.22)"
 
 
 def test_readiness_reports_engine_mismatch(tmp_path: Path) -> None:
@@ -258,5 +268,5 @@ def test_models_list_text(
     text = capsys.readouterr().out
     assert re.search(r"\* vosk-model-small-nl-0.22 +stt nl +vosk +MISSING +40.4 MB", text)
     assert re.search(r"\* en_US-joe-medium +tts en +piper +present", text)
-    assert "nl: NO VOICE (missing: vosk-model-small-nl-0.22, nl_NL-mls-medium)" in text
+    assert f"nl: NO VOICE (missing: {', '.join(NL_STT)}, nl_NL-mls-medium)" in text
     assert "en: ready" in text
