@@ -104,7 +104,19 @@ def _phone(match: re.Match[str]) -> str:
     return ", ".join([_PREFIXES.get(prefix) or _digits(prefix), *map(_digits, groups)])
 
 
+_MOBILE = re.compile(r"(?<![\w.,€+])06[-\s]?(\d{4})\s?(\d{4})(?![\w]|[.,]\d)")
+_INTERNATIONAL = re.compile(r"\+31[\s-]?(?:\(0\)[\s-]?)?(\d{1,3}(?:[\s-]?\d{2,4}){1,4})(?!\d)")
+
+
+def _international(match: re.Match[str]) -> str:
+    groups = [g for g in re.split(r"[\s-]+", match.group(1)) if g]
+    groups = [part for g in groups for part in ([g] if len(g) <= 4 else [g[:-4], g[-4:]])]
+    return ", ".join(["plus three one", *map(_digits, groups)])
+
+
 def _phones(text: str) -> str:
+    text = _INTERNATIONAL.sub(_international, text)
+    text = _MOBILE.sub(lambda m: f"zero six, {_digits(m.group(1))}, {_digits(m.group(2))}", text)
     text = _PHONE_10.sub(lambda m: ", ".join(_digits(g) for g in m.groups()), text)
     text = _PHONE.sub(_phone, text)
     return _SHORT_RE.sub(lambda m: _SHORT[m.group(1)], text)
@@ -138,6 +150,27 @@ def _meridiem(match: re.Match[str]) -> str:
     # the sentence stays, or the voice loses the falling tone at the end.
     end = "." if match.group().endswith(".") and match.end() == len(match.string) else ""
     return f"{cardinal(int(match.group(1)))} {match.group(2)[0].upper()}-M{end}"
+
+
+_MONTH_NAMES = _MONTHS.split("|")
+# "1-7-2025", "01/07/2025": Dutch order, day first (before the range rule makes "1 to 7").
+_NUMERIC_DATE = re.compile(r"(?<![\w.,-])(\d{1,2})([-/])(\d{1,2})\2(\d{4})(?![\w-])")
+_YEAR = re.compile(
+    r"\b(in|since|from|until|before|after|by)\s(1[1-9]\d\d|20\d\d)"
+    r"(?![\w]|[.,]\d|\s?(?:%|percent|euros?|people|times))"
+)
+
+
+def _numeric_date(match: re.Match[str]) -> str:
+    day, month, y = int(match.group(1)), int(match.group(3)), int(match.group(4))
+    if not (1 <= day <= 31 and 1 <= month <= 12):
+        return match.group()
+    return f"the {ordinal(day)} of {_MONTH_NAMES[month - 1]} {year(y)}"
+
+
+def _dates(text: str) -> str:
+    text = _NUMERIC_DATE.sub(_numeric_date, text)
+    return _YEAR.sub(lambda m: f"{m.group(1)} {year(int(m.group(2)))}", text)
 
 
 _DAY_MONTH = re.compile(rf"(?<![\w.,])(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTHS})\b")
@@ -179,6 +212,7 @@ def normalise(text: str) -> str:
         (
             lambda t: addresses(t, WORDS),
             lambda t: _AMOUNT.sub(_amount, t),
+            _dates,
             _phones,
             lambda t: _TIME.sub(_time, t),
             lambda t: _MERIDIEM.sub(_meridiem, t),

@@ -107,10 +107,60 @@ def _phone(match: re.Match[str]) -> str:
     return ", ".join([head, *(_digits(g) for g in _groups(rest))])
 
 
+# Mobile numbers: "06" and eight digits, read "nul zes" and two groups of four.
+_MOBILE = re.compile(r"(?<![\w.,€+])06[-\s]?(\d{4})\s?(\d{4})(?![\w]|[.,]\d)")
+# +31: "plus eenendertig", then the groups as written (the trunk zero "(0)" is not said).
+_INTERNATIONAL = re.compile(r"\+31[\s-]?(?:\(0\)[\s-]?)?(\d{1,3}(?:[\s-]?\d{2,4}){1,4})(?!\d)")
+# The English key prompt inside the Dutch greeting ("For English, press 9."): a Dutch
+# voice reads "9" as "negen" and "nine" as "nie-ne" (espeak-ng: n'in@); these
+# spellings it reads as the English words ("nain" → n'Ajn).
+_ENGLISH_KEY = re.compile(r"\b(press|dial)\s(\d)(?!\d)")
+_ENGLISH_DIGITS = ("ziero", "wan", "toe", "thrie", "foor", "faif", "siks", "sevven", "eejt",
+                   "nain")  # fmt: skip
+
+
+def _international(match: re.Match[str]) -> str:
+    groups = [g for g in re.split(r"[\s-]+", match.group(1)) if g]
+    groups = [part for g in groups for part in ([g] if len(g) <= 4 else [g[:-4], g[-4:]])]
+    return ", ".join(["plus eenendertig", *map(_digits, groups)])
+
+
 def _phones(text: str) -> str:
+    text = _ENGLISH_KEY.sub(lambda m: f"{m.group(1)} {_ENGLISH_DIGITS[int(m.group(2))]}", text)
+    text = _INTERNATIONAL.sub(_international, text)
+    text = _MOBILE.sub(lambda m: f"nul zes, {_digits(m.group(1))}, {_digits(m.group(2))}", text)
     text = _PHONE_10.sub(lambda m: ", ".join(_digits(g) for g in m.groups()), text)
     text = _PHONE.sub(_phone, text)
     return _SHORT_RE.sub(lambda m: _SHORT[m.group(1)], text)
+
+
+MONTHS = (
+    "januari februari maart april mei juni juli augustus september oktober november december"
+).split()
+# "1-7-2025", "01/07/2025": day, month name, year (before the range rule makes "1 tot 7").
+_NUMERIC_DATE = re.compile(r"(?<![\w.,-])(\d{1,2})([-/])(\d{1,2})\2(\d{4})(?![\w-])")
+# A year after these words is a year: 1995 "negentienhonderdvijfennegentig", not
+# "duizend negenhonderdvijfennegentig" (from 2000 on the two are the same).
+_YEAR = re.compile(r"\b(in|sinds|vanaf|tot|na|voor|jaar)\s(1[1-9]\d\d)(?![\w]|[.,]\d)")
+
+
+def year(n: int) -> str:
+    if 1100 <= n < 2000:
+        hundreds, rest = divmod(n, 100)
+        return _below_100(hundreds) + "honderd" + (_below_100(rest) if rest else "")
+    return cardinal(n)
+
+
+def _numeric_date(match: re.Match[str]) -> str:
+    day, month, y = int(match.group(1)), int(match.group(3)), int(match.group(4))
+    if not (1 <= day <= 31 and 1 <= month <= 12):
+        return match.group()
+    return f"{cardinal(day)} {MONTHS[month - 1]} {year(y)}"
+
+
+def _dates(text: str) -> str:
+    text = _NUMERIC_DATE.sub(_numeric_date, text)
+    return _YEAR.sub(lambda m: f"{m.group(1)} {year(int(m.group(2)))}", text)
 
 
 _AMOUNT = re.compile(r"€\s?(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d{2})|,-)?")
@@ -187,6 +237,7 @@ def normalise(text: str) -> str:
         (
             lambda t: addresses(t, WORDS),
             lambda t: _AMOUNT.sub(_amount, t),
+            _dates,
             _phones,
             lambda t: _TIME.sub(_time, t),
             lambda t: _PERCENT.sub(lambda m: f"{_number(m.group(1))} procent", t),
