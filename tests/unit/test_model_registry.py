@@ -29,7 +29,6 @@ from voice.model_registry import (
     voice_readiness,
 )
 
-
 NL_STT = (
     "whisper-small",
     "vosk-model-nl-spraakherkenning-0.6",
