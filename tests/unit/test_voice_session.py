@@ -24,6 +24,7 @@ from voice.listener import Utterance
 from voice.prompt_cache import PromptCache
 from voice.session import CallSession, NoInput, VoiceServices
 from voice.speaker import Speaker, Spoken
+from voice.speech_text import for_speech
 from voice.waiting import Connected
 
 RATE = 8000
@@ -388,11 +389,12 @@ async def test_hold_announces_position_and_ends_politely_after_twice_max_wait(
     h.session.inputs.put_nowait(heard("help"))
     assert h.task is not None
     await asyncio.wait_for(h.task, 5)
-    told = h.spoken()
+    told = h.spoken()  # what the voice was given: the spoken form ("nummer één")
     nl = conf.languages["nl"]
-    assert nl.queue_position.format(position=1) in told  # max wait: announced at once
-    assert nl.callback_offer in told
-    assert "queue_timeout" in h.kinds() and nl.no_agent in told
+    position = for_speech(nl.queue_position.format(position=1), "nl")
+    assert position in told  # max wait: announced at once
+    assert for_speech(nl.callback_offer, "nl") in told
+    assert "queue_timeout" in h.kinds() and for_speech(nl.no_agent, "nl") in told
     assert h.call.ended_by == "gateway"
     assert h.records.call("call-1")["outcome"] == "no_agent"  # type: ignore[index]
 
