@@ -163,7 +163,7 @@ async def test_the_voice_hears_the_spoken_form_and_the_cache_is_keyed_by_it(
     speaker = Speaker(lambda _lang: [voice], PromptCache(directory=tmp_path))
     await speaker.say(Line(), "De SVB betaalt de AOW rond de 23e. Bel 0800-0543.", "nl")
     assert voice.spoken == [
-        "De S-V-B betaalt de A-O-W rond de drieëntwintigste.",
+        "De S.V.B betaalt de A.O.W rond de drieëntwintigste.",
         "Bel nul achthonderd, nul vijf vier drie.",
     ]
     meta = next(tmp_path.glob("*/*.json")).read_text(encoding="utf-8")

@@ -146,10 +146,10 @@ def _time(match: re.Match[str]) -> str:
 
 
 def _meridiem(match: re.Match[str]) -> str:
-    # "A-M" is read as the letters; "am" would be the verb. The dot of "p.m." that ends
+    # "A.M" is read as the letters; "am" would be the verb. The dot of "p.m." that ends
     # the sentence stays, or the voice loses the falling tone at the end.
     end = "." if match.group().endswith(".") and match.end() == len(match.string) else ""
-    return f"{cardinal(int(match.group(1)))} {match.group(2)[0].upper()}-M{end}"
+    return f"{cardinal(int(match.group(1)))} {match.group(2)[0].upper()}.M{end}"
 
 
 _MONTH_NAMES = _MONTHS.split("|")
@@ -191,8 +191,8 @@ WORDS = Words(
         "AFM ACM OM NS OV ID EU NL ANW WAO IOAW".split()
     ),
     as_words={"NATO": "Nato", "IBAN": "eye-ban", "OK": "okay", "UNICEF": "Unicef"},
-    names={"KvK": "K-V-K", "Wmo": "W-M-O", "Wlz": "W-L-Z"},
-    address_words={"digid": "DigiD", "www": "W-W-W"},
+    names={"KvK": "K.V.K", "Wmo": "W.M.O", "Wlz": "W.L.Z"},
+    address_words={"digid": "DigiD", "www": "W.W.W"},
 )
 
 _TABLE = {

@@ -202,10 +202,10 @@ WORDS = Words(
     ),
     # Said as words; in lower case so the voice does not read them as letters.
     as_words={"NAVO": "navo", "HAVO": "havo", "MAVO": "mavo", "IBAN": "ieban", "OK": "oké"},
-    names={"KvK": "K-V-K", "Wmo": "W-M-O", "Wlz": "W-L-Z"},
+    names={"KvK": "K.V.K", "Wmo": "W.M.O", "Wlz": "W.L.Z"},
     # DigiD is a word ("digi-dee", which is how espeak-ng reads "DigiD"); lower-case
     # "digid" it reads as "digit".
-    address_words={"digid": "DigiD", "www": "W-W-W"},
+    address_words={"digid": "DigiD", "www": "W.W.W"},
 )
 
 _TABLE = {
