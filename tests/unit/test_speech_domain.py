@@ -18,7 +18,7 @@ _LEFT_OVER = {
     "a digit": re.compile(r"\d"),
     "a percent sign": re.compile(r"%"),
     "a euro sign": re.compile(r"€"),
-    # spelled letters are "A-O-W": single capitals; a run of two would be read as a word
+    # spelled letters are "A.O.W": single capitals; a run of two would be read as a word
     "an all-caps abbreviation": re.compile(r"(?<!\w)[A-Z]{2,}(?!\w)"),
     "a bare address": re.compile(r"\w\.(?:nl|com|org|net|eu)\b|www\.|https?:|@", re.I),
 }
