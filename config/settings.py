@@ -17,6 +17,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from config.sip_security import SipSecuritySettings
+
 CONFIG_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = CONFIG_DIR.parent
 DEFAULT_FILE = CONFIG_DIR / "default.yaml"
@@ -59,6 +61,8 @@ class SipSettings(_Section):
     """On SIGTERM: stop taking calls, let calls in progress go on this long."""
     selfcheck_s: float = Field(5.0, ge=0.5, le=300)
     """How often the gateway sends itself an OPTIONS over each transport (/healthz)."""
+    security: SipSecuritySettings = SipSecuritySettings()
+    """Trusted sources, digest accounts, rate limits, scanners (config/sip_security.py)."""
 
     @field_validator("transports")
     @classmethod

@@ -19,6 +19,7 @@ from dialogue.rasa_client import RasaClient
 from loket.desk.connector import DeskConnector
 from loket.desk.hub import DeskHub
 from loket.records import Records
+from loket.sip_security import build_admission
 from telephony.acd_model import AcdConfig
 from telephony.agent_queue import InProcessQueue
 from telephony.call import Call
@@ -133,6 +134,7 @@ class Gateway:
             ),
             self._run_session,
         )
+        self.calls.core.admission = build_admission(sip.security, sip.host)
         self.hub = DeskHub(self.queue, self.records, ice_servers=list(settings.webrtc.ice_servers))
         self.services.agents = DeskConnector(
             self.hub, self.speaker, settings, self.records, self.calls

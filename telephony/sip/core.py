@@ -18,6 +18,7 @@ from aiosipua import SipRequest, SipResponse
 from aiosipua.headers import parse_via
 
 from telephony.sip import events as ev
+from telephony.sip.admission import Admission, Incoming
 from telephony.sip.dialog import Dialog, DialogState, dialog_from_invite, new_tag
 from telephony.sip.message import (
     KNOWN_METHODS,
@@ -53,8 +54,12 @@ class CoreConfig:
 class SipCore:
     """One UAS: many dialogs, their transactions, and the timers between them."""
 
-    def __init__(self, config: CoreConfig | None = None) -> None:
+    def __init__(
+        self, config: CoreConfig | None = None, admission: Admission | None = None
+    ) -> None:
         self.config = config or CoreConfig()
+        self.admission = admission
+        """Who may talk to us (allowlist, digest, rate limits, scanners); None: everyone."""
         self.dialogs: dict[str, Dialog] = {}
         self._server_tx: dict[tuple[str, ...], ServerTransaction] = {}
         self._client_tx: dict[str, ClientTransaction] = {}
@@ -244,6 +249,8 @@ class SipCore:
     def _on_request(
         self, request: ParsedRequest, peer: Peer, now: float, local: tuple[str, int]
     ) -> None:
+        if self.admission is not None and not self._admitted(request, peer, now):
+            return
         method = request.method.upper()
         if method == "ACK":
             self._on_ack(request, now)
@@ -266,6 +273,52 @@ class SipCore:
             self._on_in_dialog(request, peer, now)
             return
         self._on_out_of_dialog(request, peer, now, local)
+
+    def _admitted(self, request: ParsedRequest, peer: Peer, now: float) -> bool:
+        """Ask the admission policy; carry out a refusal (drop, 401/403, stateless 503)."""
+        assert self.admission is not None
+        method = request.method.upper()
+        dialog = self.dialogs.get(request.call_id)
+        ongoing = (
+            dialog is not None
+            and dialog.state is not DialogState.TERMINATED
+            and request.from_tag == dialog.remote_tag
+            and request.to_tag in ("", dialog.local_tag)
+        )
+        decision = self.admission.check(
+            Incoming(
+                source=peer.host,
+                transport=peer.transport,
+                method=method,
+                user_agent=request.msg.headers.get_first("user-agent") or "",
+                dialog=request.call_id if ongoing else None,
+                retransmission=method not in ("ACK", "CANCEL")
+                and self._tx_key(request) in self._server_tx,
+                authorization=request.msg.headers.get("authorization"),
+                uri=request.msg.uri,
+            ),
+            now,
+        )
+        if decision.action == "admit":
+            return True
+        if decision.action == "reply":
+            resp = build_response(
+                request.msg,
+                decision.status,
+                to_tag=new_tag(),
+                headers={"Server": self.config.user_agent},
+            )
+            for name, value in decision.headers:
+                resp.headers.append(name, value)
+            data = bytes(resp)
+            if decision.stateless:  # a flood: no transaction state for it
+                host, port = response_destination(request.top_via, peer.addr)
+                self._out.append((data, peer if peer.reliable else Peer("udp", host, port)))
+            else:  # absorbs retransmissions, and the ACK of a 401 (§17.2.1)
+                stx = self._new_server_tx(request, peer)
+                stx.respond(data, decision.status, now)
+                self._out.append((data, stx.destination))
+        return False
 
     def _new_server_tx(self, request: ParsedRequest, peer: Peer) -> ServerTransaction:
         if peer.reliable:
