@@ -94,7 +94,7 @@ _SHORT = {
 _PHONE = re.compile(r"(?<![\w.,€])(0\d{2,3})[-\s]?(\d{4}|\d{6,7})(?![\w]|[.,]\d)")
 _PHONE_10 = re.compile(r"(?<![\w.,€])(0\d{2})(\d{3})(\d{4})(?![\w]|[.,]\d)")
 _SHORT_RE = re.compile(
-    r"(?<![\w.,€-])(112|113|144|1400)(?![\w%]|[.,]\d|\s?(?:%|percent|euros?|years?))"
+    r"(?<![\w.,€-])(112|113|144|1400)(?![\w%]|[.,]\d|\s?(?:%|percent|euros?|years?|days|weeks|months|hours|minutes|times|people)\b)"
 )
 
 

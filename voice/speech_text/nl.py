@@ -93,7 +93,7 @@ _SHORT = {
 _PHONE = re.compile(r"(?<![\w.,€])(0\d{2,3})[-\s]?(\d{4}|\d{6,7})(?![\w]|[.,]\d)")
 _PHONE_10 = re.compile(r"(?<![\w.,€])(0\d{2})(\d{3})(\d{4})(?![\w]|[.,]\d)")
 _SHORT_RE = re.compile(
-    r"(?<![\w.,€-])(112|113|144|1400)(?![\w%]|[.,]\d|\s?(?:%|procent|euro|jaar))"
+    r"(?<![\w.,€-])(112|113|144|1400)(?![\w%]|[.,]\d|\s?(?:%|procent|euro|jaar|dagen|weken|maanden|uur|minuten|keer|mensen)\b)"
 )
 
 
@@ -168,6 +168,8 @@ _AMOUNT = re.compile(r"€\s?(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d{2})|,-)?")
 
 def _amount(match: re.Match[str]) -> str:
     euros, cents = match.group(1), match.group(2)
+    if int(euros.replace(".", "")) == 0 and cents and int(cents):
+        return f"{cardinal(int(cents))} cent"  # "€ 0,50": "vijftig cent"
     spoken = f"{_number(euros)} euro"
     if cents and int(cents):
         spoken += f" en {cardinal(int(cents))} cent"
@@ -175,15 +177,21 @@ def _amount(match: re.Match[str]) -> str:
 
 
 # "8:30", "8.30 uur", "20:00 uur": the announcement form "acht uur dertig", not the
-# colloquial "half negen", which a caller can misplace by an hour.
-_TIME = re.compile(
-    r"(?<![\w.,])([01]?\d|2[0-4])(?::([0-5]\d)|\.([0-5]\d)(?=\s?uur))(?:\s?uur)?(?!\d)"
-)
+# colloquial "half negen", which a caller can misplace by an hour. "8.30" is a time
+# without "uur" too: Dutch writes decimals with a comma and thousands with three digits,
+# and helpline texts write "van 8.30 tot 17.00 uur", "8.00-20.00 uur".
+_CLOCK = r"([01]?\d|2[0-4])[:.]([0-5]\d)"
+_TIME_RANGE = re.compile(rf"(?<![\w.,€]){_CLOCK}\s?[–-]\s?{_CLOCK}(?:\s?uur)?(?![\d]|[.,]\d)")
+_TIME = re.compile(rf"(?<![\w.,€]){_CLOCK}(?:\s?uur)?(?![\d]|[.,]\d|\s?euro)")
 
 
-def _time(match: re.Match[str]) -> str:
-    hour, minutes = int(match.group(1)), int(match.group(2) or match.group(3))
-    return f"{cardinal(hour)} uur" + (f" {cardinal(minutes)}" if minutes else "")
+def _clock(hour: str, minutes: str) -> str:
+    return f"{cardinal(int(hour))} uur" + (f" {cardinal(int(minutes))}" if int(minutes) else "")
+
+
+def _times(text: str) -> str:
+    text = _TIME_RANGE.sub(lambda m: f"{_clock(*m.group(1, 2))} tot {_clock(*m.group(3, 4))}", text)
+    return _TIME.sub(lambda m: _clock(*m.group(1, 2)), text)
 
 
 _PERCENT = re.compile(r"(\d+(?:,\d+)?)\s?%")
@@ -239,7 +247,7 @@ def normalise(text: str) -> str:
             lambda t: _AMOUNT.sub(_amount, t),
             _dates,
             _phones,
-            lambda t: _TIME.sub(_time, t),
+            _times,
             lambda t: _PERCENT.sub(lambda m: f"{_number(m.group(1))} procent", t),
             lambda t: _ORDINAL.sub(lambda m: ordinal(int(m.group(1))), t),
             lambda t: _RANGE.sub(r"\1 tot \2", t),
