@@ -30,6 +30,7 @@ from voice.contracts import SttEngine, TtsEngine
 from voice.engines import build_stt, build_tts
 from voice.hold import hold_audio
 from voice.model_registry import VAD_MODEL, Readiness, get_entry, resolve, voice_readiness
+from voice.pool_probe import PoolProbe
 from voice.prompt_cache import PromptCache
 from voice.prompts import fixed_texts
 from voice.session import CallSession, VoiceServices
@@ -146,6 +147,7 @@ class Gateway:
         )
         self.sip_ready = False
         self.voices_loaded = False
+        self.pool_probe = PoolProbe()
         self._warm_task: asyncio.Task[None] | None = None
 
     def _hold_audio(self, rate: int) -> bytes:
@@ -172,6 +174,7 @@ class Gateway:
         self.voices.readiness = loaded.readiness
         self.voices.problems = loaded.problems
         self.voices_loaded = True
+        self.pool_probe.start()
         for lang, problems in loaded.problems.items():
             for problem in problems:
                 log.warning("voice.missing", extra={"language": lang, "detail": problem})
@@ -198,6 +201,7 @@ class Gateway:
                     await self.calls.drain()
         if self._warm_task is not None:
             self._warm_task.cancel()
+        await self.pool_probe.stop()
         await self.web.stop()
         await self.calls.stop()
         self.hub.close()
@@ -260,7 +264,11 @@ class Gateway:
             },
             "actions": {"ready": actions_ok},
             "records": self._records_health(),
-            "voice": {"ready": self.voices_loaded, "languages": languages},
+            "voice": {
+                "ready": self.voices_loaded and not self.pool_probe.stuck,
+                "languages": languages,
+                "pool": self.pool_probe.as_dict(),
+            },
         }
         ready_langs = [lang for lang, info in languages.items() if info["voice_ready"]]
         all_ok = all(bool(c["ready"]) for c in components.values()) and len(ready_langs) == len(

@@ -49,7 +49,10 @@ def create_app(gateway: Gateway) -> FastAPI:
         to a human); 503 when SIP is not listening.
         """
         body: dict[str, Any] = await gateway.health()
-        status = 200 if body["components"]["sip"]["ready"] else 503
+        components = body["components"]
+        # a stuck voice pool leaves every caller in silence: as dead as a deaf SIP port
+        serving = components["sip"]["ready"] and not components["voice"]["pool"]["stuck"]
+        status = 200 if serving else 503
         return JSONResponse(body, status_code=status)
 
     @app.get("/bel", response_class=HTMLResponse)
