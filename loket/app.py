@@ -162,6 +162,9 @@ class Gateway:
         await CallSession(call, self.services).run()
 
     async def start(self) -> None:
+        cut_off = self.records.end_abandoned("gateway restarted: the call was cut off")
+        if cut_off:
+            log.warning("records.calls_cut_off", extra={"calls": len(cut_off)})
         workers.configure(self.settings.voice.threads)
         vad_model = resolve(get_entry(VAD_MODEL), self.settings.models.dir)
         if vad_model.path is None:

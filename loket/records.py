@@ -167,6 +167,21 @@ class Records:
         self.failing = None
         return True
 
+    def end_abandoned(self, reason: str) -> list[str]:
+        """Calls a previous gateway left open (it was killed): ended now, saying why.
+
+        One gateway per records database (the embedded default), so an open call at
+        start-up can only be one the last process never finished."""
+        try:
+            rows = self._db.execute("SELECT id FROM calls WHERE ended_at IS NULL").fetchall()
+        except sqlite3.Error:
+            return []
+        ids = [str(call_id) for (call_id,) in rows]
+        for call_id in ids:
+            self.event(call_id, "ended", by="gateway", reason=reason, abrupt=True)
+            self.update_call(call_id, ended_by="gateway", ended_at=time.time(), outcome="cut off")
+        return ids
+
     @property
     def backlog(self) -> int:
         return len(self._backlog)

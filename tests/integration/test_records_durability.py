@@ -69,3 +69,18 @@ def test_kill_9_mid_call_loses_nothing_already_written(tmp_path: Path) -> None:
         kinds = [k for (k,) in conn.execute("SELECT kind FROM events ORDER BY seq")]
     assert len(calls) == 1 and calls[0][1] is not None and calls[0][2] is None  # killed mid-call
     assert kinds[: len(seen)] == seen  # everything seen before the kill is still there
+    # the restarted gateway ends the call the killed one left open, and says why
+    restarted = subprocess.Popen(
+        [sys.executable, "-m", "loket.cli", "serve"], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_http(int(env["LOKET_HTTP__PORT"]), restarted)
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        restarted.wait(30)
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT ended_at, ended_by, outcome FROM calls").fetchone()
+        last = conn.execute("SELECT kind, data FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    assert row[0] is not None and row[1] == "gateway" and row[2] == "cut off", row
+    assert last[0] == "ended" and '"abrupt": true' in last[1], last
