@@ -15,12 +15,14 @@ LINT_PATHS := telephony voice dialogue config loket
 # Rasa (Python 3.10 venv, training, designer targets): RASA_PYTHON, RASA_VENV, train, rasa-test …
 include mk/rasa.mk
 
-.PHONY: help run test unit lint bench models venv apt shell clean
+.PHONY: help run test unit lint bench fuzz soak models venv apt shell clean
 
 help:
 	@echo "make run    — set up what is missing, start Rasa, the action server and the gateway"
 	@echo "make test   — set up what is missing, run the whole test suite (lint, unit, interop, e2e, Rasa)"
 	@echo "make bench  — benchmarks (JSON in bench/results/)"
+	@echo "make fuzz   — long SIP fuzzing campaign: 1M messages to the core, 200k to a live gateway"
+	@echo "make soak   — 30 minutes of mixed calls; resources must stay flat (not in CI)"
 	@echo "make models — fetch the speech models that can be downloaded (loket models list shows all)"
 	@echo "make train  — train the Rasa model (skipped when the project is unchanged)"
 	@echo "make shell  — text chat with the assistant"
@@ -76,6 +78,12 @@ lint: venv
 
 bench: venv apt train
 	$(BIN)/python -m bench.run
+
+fuzz: venv apt
+	$(BIN)/python -m bench.fuzz
+
+soak: venv apt
+	$(BIN)/python -m bench.soak
 
 shell: venv
 	$(BIN)/loket shell

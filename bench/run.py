@@ -23,6 +23,7 @@ STEPS = [
         [sys.executable, "-m", "bench.load", "--levels", "1", "5", "10", "20", "--profile"],
     ),
     ("agent desk", [sys.executable, "-m", "bench.desk", "--calls", "6"]),
+    ("SIP load: SIPp at 200 set-ups/s, 100 at once", [sys.executable, "-m", "bench.sip_load"]),
 ]
 
 
