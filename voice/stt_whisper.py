@@ -35,6 +35,13 @@ below ``min_level_dbfs`` (the model is not even run), the no-speech rule above
 says so, the average log-probability is below ``logprob_threshold`` (-1.2), the
 text is a long loop (gzip ratio > 2.4), or it has no letters or digits.
 
+Dutch on the multilingual base model adds subtitle artefacts from Whisper's training
+data: white and brown noise (-45…-20 dBFS) become "MUZIEK." at no_speech_prob 0.76–0.88
+with avg_logprob ≈ -0.35, clicks "TV GELDERLAND 2021" at 0.68 — under every threshold
+above. Real Dutch speech stayed ≤ 0.10 (60 fillets-ng lines) and one-word lines ≤ 0.22,
+so from ``no_speech_doubt`` a text without a lower-case letter is rejected (tiny.en's
+"Bye" at 0.78 keeps its lower case), and subtitle credits (``_SUBTITLE_CREDITS``) always.
+
 Loops. tiny.en repeats itself on short answers: "No? No? No? No? No?", "0 0 0 0 0
 0 0 0 0 0" for "Zero.". Any loop — a gzip ratio > 2.4, the token limit, or one
 unit of one to four words said three times or more — re-runs the utterance in the
@@ -89,6 +96,8 @@ _FULL_WINDOW_FRAMES = 3000  # 30 s
 _MARGIN_FRAMES = 50  # encoder window reaches at least 0.5 s past the audio
 _LOOP_RATIO = 2.4  # gzip compression ratio that marks a repetition loop
 LOOP_TIMES = 3  # a unit said this often is a loop (re-run; rejected when in doubt)
+# Credits that Whisper learnt from subtitles and says over noise; never a caller's words.
+_SUBTITLE_CREDITS = ("ondertitel", "amara.org", "tv gelderland")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +136,10 @@ class HallucinationGuard:
             why = f"no_speech_prob {r.no_speech_prob:.2f}"
         if not why and times >= LOOP_TIMES and r.no_speech_prob >= self.no_speech_doubt:
             why = f"no_speech_prob {r.no_speech_prob:.2f} and a loop"
+        if not why and r.no_speech_prob >= self.no_speech_doubt and _all_caps(r.raw_text):
+            why = f"no_speech_prob {r.no_speech_prob:.2f} and subtitle-style capitals"
+        if not why and any(credit in r.raw_text.lower() for credit in _SUBTITLE_CREDITS):
+            why = "a subtitle credit"
         if not why and r.avg_logprob < self.logprob_threshold:
             why = f"avg_logprob {r.avg_logprob:.2f}"
         if not why and not unit and r.compression_ratio > _LOOP_RATIO:
@@ -302,6 +315,11 @@ def repeats(text: str) -> tuple[str, int]:
         if all(keys[i] == keys[i % k] for i in range(len(keys))):
             return " ".join(tokens[:k]), len(keys) // k
     return "", 0
+
+
+def _all_caps(text: str) -> bool:
+    """Letters, none of them lower case ("MUZIEK.", "TV GELDERLAND 2021")."""
+    return any(c.isalpha() for c in text) and not any(c.islower() for c in text)
 
 
 def _looping(r: WhisperResult) -> bool:

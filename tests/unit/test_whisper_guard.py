@@ -85,3 +85,33 @@ def test_a_long_loop_inside_speech_is_rejected() -> None:
 def test_a_doubtful_repeat_said_twice_is_kept_once() -> None:
     judged = guard.judge(result("Bye bye", 0.75, -0.9))
     assert judged.text == "Bye"
+
+
+@pytest.mark.parametrize(
+    ("text", "no_speech", "logprob", "why"),
+    [
+        # Whisper base, language nl (measured): white/brown noise and clicks
+        ("MUZIEK.", 0.76, -0.33, "no_speech_prob 0.76 and subtitle-style capitals"),
+        ("MUZIEK.", 0.88, -0.35, "no_speech_prob 0.88 and subtitle-style capitals"),
+        ("TV GELDERLAND 2021", 0.68, -0.68, "no_speech_prob 0.68 and subtitle-style"),
+        ("Ondertiteling door de Amara.org gemeenschap", 0.3, -0.4, "a subtitle credit"),
+    ],
+)
+def test_dutch_subtitle_artefacts_are_rejected(
+    text: str, no_speech: float, logprob: float, why: str
+) -> None:
+    judged = guard.judge(result(text, no_speech, logprob))
+    assert judged.text == ""
+    assert judged.rejected.startswith(why)
+
+
+@pytest.mark.parametrize(
+    ("text", "no_speech"),
+    [
+        ("UWV.", 0.05),  # capitals from real speech: no_speech_prob stays low (≤ 0.22 measured)
+        ("AOW", 0.22),
+        ("Hallo", 0.7),  # lower case: not the artefact
+    ],
+)
+def test_capitals_from_speech_are_kept(text: str, no_speech: float) -> None:
+    assert guard.judge(result(text, no_speech, -0.4)).text == text
