@@ -152,7 +152,6 @@ class Incoming:
     retransmission: bool = False
     """A transaction for it exists already (it was admitted before)."""
     authorization: Sequence[str] = ()
-    uri: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +162,13 @@ class Decision:
     headers: tuple[tuple[str, str], ...] = ()
     stateless: bool = False
     """Answer outside any transaction (floods: no state kept)."""
+
+    @property
+    def phrase(self) -> str:
+        return _PHRASES.get(self.status, "")
+
+
+_PHRASES = {401: "Unauthorized", 403: "Forbidden", 503: "Service Unavailable"}
 
 
 ADMIT = Decision("admit")
@@ -238,7 +244,7 @@ class Admission:
             return self._refused("stranger_dropped", now)
         if mode == "reject" or self.digest is None or not self.digest.users:
             return self._refused("stranger_rejected", now, status=403)
-        verdict = self.digest.verify(req.authorization, req.method, req.uri, now)
+        verdict = self.digest.verify(req.authorization, req.method, now)
         if verdict.ok:
             self._count("digest_ok", now, log_it=False)
             return ADMIT

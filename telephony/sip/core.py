@@ -297,7 +297,6 @@ class SipCore:
                 retransmission=method not in ("ACK", "CANCEL")
                 and self._tx_key(request) in self._server_tx,
                 authorization=request.msg.headers.get("authorization"),
-                uri=request.msg.uri,
             ),
             now,
         )
@@ -307,6 +306,7 @@ class SipCore:
             resp = build_response(
                 request.msg,
                 decision.status,
+                reason=decision.phrase,
                 to_tag=new_tag(),
                 headers={"Server": self.config.user_agent},
             )
