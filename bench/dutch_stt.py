@@ -128,7 +128,7 @@ def score(
     compute = seconds = 0.0
     nl_first = 0
     p_nl: list[float] = []
-    samples = []
+    samples: list[dict[str, str]] = []
     for line, pcm in zip(lines, audio, strict=True):
         text, spent, languages = transcribe(pcm)
         ref, hyp = normalise(line.text), normalise(text)
@@ -163,14 +163,21 @@ def noise_clips() -> Iterator[tuple[str, bytes]]:
 
 
 def whisper_runs(
-    model_dir: Path, lines: list[Line], wide: list[bytes], narrow: list[bytes], beams: list[int]
+    model_dir: Path,
+    lines: list[Line],
+    wide: list[bytes],
+    narrow: list[bytes],
+    beams: list[int],
+    pad_with_silence: bool = False,
 ) -> list[dict[str, Any]]:
     runs = []
     for prompt in (None, VOCABULARY_PROMPT):
         for beam in beams:
             before = rss_mb()
             started = time.perf_counter()
-            engine = WhisperStt(model_dir, "nl", beam_size=beam, prompt=prompt)
+            engine = WhisperStt(
+                model_dir, "nl", beam_size=beam, prompt=prompt, pad_with_silence=pad_with_silence
+            )
             load_s = time.perf_counter() - started
             loaded_mb = rss_mb() - before
 
@@ -232,6 +239,9 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=120, help="size of the fixed subset")
     parser.add_argument("--beams", type=int, nargs="+", default=[1, 5])
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--pad-with-silence", action="store_true", help="WhisperStt(pad_with_silence=True)"
+    )
     args = parser.parse_args()
     everything = fillets_lines()
     if not everything:
@@ -255,7 +265,7 @@ def main() -> None:
             continue
         print(f"{entry.name} ({entry.engine}) at {found.path}", flush=True)
         if entry.engine == "whisper":
-            runs = whisper_runs(found.path, lines, wide, narrow, args.beams)
+            runs = whisper_runs(found.path, lines, wide, narrow, args.beams, args.pad_with_silence)
             engines[entry.name] = {"present": True, "runs": runs}
         else:
             engines[entry.name] = {"present": True, **vosk_run(found.path, lines, wide, narrow)}
@@ -269,6 +279,7 @@ def main() -> None:
         "normalisation": "lowercase, punctuation removed, numbers as written",
         "threads": 1,
         "compute_type": "int8",
+        "whisper_pad_with_silence": args.pad_with_silence,
         "vocabulary_prompt": VOCABULARY_PROMPT,
         "engines": engines,
     }
