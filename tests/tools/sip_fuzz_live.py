@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from telephony.sip.endpoint import read_stream_message
 from telephony.sip.selfcheck import probe_tcp, probe_udp
@@ -79,8 +80,10 @@ class _UdpFuzzer(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        # Python 3.11's selector UDP transport is no asyncio.DatagramTransport subclass:
+        # an isinstance assert here left the transport unset, so UDP answers went
+        # uncounted and the calls they answered were never hung up.
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
         m = _STATUS.match(data)
