@@ -242,6 +242,7 @@ class Gateway:
             "port": endpoint.port,
             "transports": transports,
             "dropped": dict(endpoint.drops.counts),
+            "refused": dict(admission.counts) if (admission := self.calls.core.admission) else {},
         }
 
     async def health(self) -> dict[str, Any]:

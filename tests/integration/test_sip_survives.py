@@ -201,3 +201,12 @@ async def test_ten_thousand_fuzzed_messages_then_calls_still_work(
     # the gateway answered the fuzz (a silent gateway would also "survive")
     assert result.answers["400"] > 500 and result.answers["200"] > 50, result.answers
     assert (await healthz(gw)).status_code == 200
+
+
+async def test_the_sip_socket_has_room_for_a_burst(gw: RunningGateway) -> None:
+    """The kernel's default (~208 KB, ~90 small datagrams) dropped ACKs and BYEs while the
+    loop lagged under SIPp load; the listener asks for megabytes."""
+    udp = gw.gateway.calls.endpoint._udp
+    assert udp is not None
+    sock = udp.get_extra_info("socket")
+    assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) >= 1024 * 1024
