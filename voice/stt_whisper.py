@@ -41,6 +41,9 @@ with avg_logprob ≈ -0.35, clicks "TV GELDERLAND 2021" at 0.68 — under every 
 above. Real Dutch speech stayed ≤ 0.10 (60 fillets-ng lines) and one-word lines ≤ 0.22,
 so from ``no_speech_doubt`` a text without a lower-case letter is rejected (tiny.en's
 "Bye" at 0.78 keeps its lower case), and subtitle credits (``_SUBTITLE_CREDITS``) always.
+With a vocabulary ``prompt`` noise is read as the prompt itself ("Vragen aan de
+Rijksoverheid over de AOW, het UWV." at 0.77–0.87, kept at beam 5): from
+``no_speech_doubt`` a text sharing three words in a row with the prompt is rejected.
 
 Loops. tiny.en repeats itself on short answers: "No? No? No? No? No?", "0 0 0 0 0
 0 0 0 0 0" for "Zero.". Any loop — a gzip ratio > 2.4, the token limit, or one
@@ -125,6 +128,8 @@ class HallucinationGuard:
     no_speech_threshold: float = 0.9
     no_speech_doubt: float = 0.6
     logprob_threshold: float = -1.2
+    prompt: str = ""
+    """The decoder's previous-text prompt, which noise makes Whisper recite."""
 
     def judge(self, r: WhisperResult) -> WhisperResult:
         """``r`` with ``text`` emptied and ``rejected`` saying why, or a repeat kept once
@@ -140,6 +145,12 @@ class HallucinationGuard:
             why = f"no_speech_prob {r.no_speech_prob:.2f} and subtitle-style capitals"
         if not why and any(credit in r.raw_text.lower() for credit in _SUBTITLE_CREDITS):
             why = "a subtitle credit"
+        if (
+            not why
+            and r.no_speech_prob >= self.no_speech_doubt
+            and _echoes(r.raw_text, self.prompt)
+        ):
+            why = f"no_speech_prob {r.no_speech_prob:.2f} and the prompt's words"
         if not why and r.avg_logprob < self.logprob_threshold:
             why = f"avg_logprob {r.avg_logprob:.2f}"
         if not why and not unit and r.compression_ratio > _LOOP_RATIO:
@@ -204,7 +215,9 @@ class WhisperStt:
         self.num_workers = num_workers
         self.audio_ctx_s = audio_ctx_s
         self.beam_size = beam_size
-        self.guard = HallucinationGuard(no_speech_threshold, no_speech_doubt, logprob_threshold)
+        self.guard = HallucinationGuard(
+            no_speech_threshold, no_speech_doubt, logprob_threshold, prompt or ""
+        )
         self.min_level_dbfs = min_level_dbfs
         self.max_utterance_s = max_utterance_s
         self._tokenizer = Tokenizer(
@@ -324,6 +337,17 @@ def repeats(text: str) -> tuple[str, int]:
 def _all_caps(text: str) -> bool:
     """Letters, none of them lower case ("MUZIEK.", "TV GELDERLAND 2021")."""
     return any(c.isalpha() for c in text) and not any(c.islower() for c in text)
+
+
+def _echoes(text: str, prompt: str, run: int = 3) -> bool:
+    """Whether *text* has *run* words in a row that the prompt has too."""
+
+    def words(s: str) -> list[str]:
+        return ["".join(c for c in w.lower() if c.isalnum()) for w in s.split()]
+
+    said, given = words(text), words(prompt)
+    grams = {tuple(given[i : i + run]) for i in range(len(given) - run + 1)}
+    return any(tuple(said[i : i + run]) in grams for i in range(len(said) - run + 1))
 
 
 def _looping(r: WhisperResult) -> bool:

@@ -115,3 +115,21 @@ def test_dutch_subtitle_artefacts_are_rejected(
 )
 def test_capitals_from_speech_are_kept(text: str, no_speech: float) -> None:
     assert guard.judge(result(text, no_speech, -0.4)).text == text
+
+
+PROMPT = "Vragen aan de Rijksoverheid over de AOW, het UWV, DUO, DigiD of een medewerker."
+prompted = HallucinationGuard(prompt=PROMPT)
+
+
+def test_noise_reciting_the_prompt_is_rejected() -> None:
+    # base, beam 5, white noise -20 dBFS (measured)
+    judged = prompted.judge(
+        result("Vragen aan de Rijksoverheid over de AOW, het UWV.", 0.87, -0.77)
+    )
+    assert judged.rejected.startswith("no_speech_prob 0.87 and the prompt's words")
+
+
+@pytest.mark.parametrize("text", ["Ik heb een vraag over de AOW.", "Wanneer wordt de AOW betaald?"])
+def test_a_question_with_the_prompts_words_is_kept(text: str) -> None:
+    assert prompted.judge(result(text, 0.05, -0.4)).text == text
+    assert prompted.judge(result("Vragen aan de Rijksoverheid over de AOW", 0.1, -0.4)).text
