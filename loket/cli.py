@@ -29,8 +29,15 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(f"Configuration read from: {files}\n{err}", file=sys.stderr)
         return 2
-    from voice.model_registry import voice_readiness
+    from voice.model_registry import registry_errors, voice_readiness
 
+    errors = registry_errors(settings)
+    if errors:
+        problems = "\n".join(f"  {e}" for e in errors)
+        print(
+            f"Configuration read from: {files}\nconfiguration errors:\n{problems}", file=sys.stderr
+        )
+        return 2
     print(f"Configuration OK (read from: {files})")
     sip = settings.sip
     print(f"  SIP      sip:{sip.user}@<host>:{sip.port} over {', '.join(sip.transports)}")

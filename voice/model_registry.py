@@ -924,6 +924,26 @@ def stt_choice(settings: Settings, lang: Language) -> SttChoice:
     return SttChoice(None, None, tuple(problems), tuple(r.entry.name for r in absent))
 
 
+def registry_errors(settings: Settings) -> list[str]:
+    """Names in the configuration that no registry entry of the right kind has.
+
+    These are mistakes in the configuration (a misspelt ``stt.models`` entry, a Vosk
+    name under a Whisper engine), unlike a model that is merely not downloaded yet: the
+    gateway would run degraded on them, but ``loket config check`` fails."""
+    errors: list[str] = []
+    for lang, conf in settings.languages.items():
+        stt = conf.stt
+        key = "stt.model" if stt.model is not None else "stt.models"
+        for i, name in enumerate(stt.preference):
+            setting = key if stt.model is not None else f"{key}[{i}]"
+            known = REGISTRY.get(name)
+            engine: str = stt.engine or (known.engine if known else "whisper")
+            _entry_for(lang, setting, name, "stt", engine, errors)
+        if conf.tts.engine == "piper":
+            _entry_for(lang, "tts.voice", conf.tts.voice, "tts", "piper", errors)
+    return errors
+
+
 def voice_readiness(settings: Settings) -> dict[str, Readiness]:
     """For each configured language: can the gateway listen and speak, and what is missing.
 

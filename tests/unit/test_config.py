@@ -91,6 +91,18 @@ def test_config_check_reports_voice_readiness() -> None:
     assert "en: voice ready" in check.stdout
 
 
+def test_config_check_fails_on_a_misspelt_model_name(tmp_path: Path) -> None:
+    conf = tmp_path / "site.yaml"
+    conf.write_text(
+        "languages:\n  nl:\n    stt:\n      models: [whisper-base, whisper-smal]\n"
+        "    tts: {engine: piper, voice: nl_NL-msl-medium, fallback_voice: nl}\n"
+    )
+    check = run_loket("config", "check", LOKET_CONFIG=str(conf))
+    assert check.returncode == 2, check.stdout
+    assert "languages.nl.stt.models[1]" in check.stderr and "'whisper-smal'" in check.stderr
+    assert "languages.nl.tts.voice" in check.stderr and "nl_NL-msl-medium" in check.stderr
+
+
 def test_caller_numbers_are_hashed_with_a_per_site_secret(tmp_path: Path) -> None:
     from loket.records import Records, hash_caller
 
