@@ -34,6 +34,7 @@ PER_SEED = 100_000
 def core_campaign(total: int) -> dict[str, Any]:
     answers: Counter[str] = Counter()
     crashes: list[dict[str, Any]] = []
+    unparseable: list[dict[str, Any]] = []
     messages = hangs = left = crash_count = 0
     slowest = 0.0
     t0 = time.perf_counter()
@@ -51,6 +52,11 @@ def core_campaign(total: int) -> dict[str, Any]:
             {"seed": c.seed, "index": c.index, "kind": c.kind, "error": c.error}
             for c in r.crashes[:20]
         ]
+        unparseable += [
+            {"seed": c.seed, "index": c.index, "kind": c.kind, "answer": c.error,
+             "message": c.message[:2000].decode("latin-1")}
+            for c in r.unparseable
+        ]  # fmt: skip
         print(f"core seed {seed}: {messages} messages, {crash_count} crashes", flush=True)
         seed += 1
     return {
@@ -58,6 +64,7 @@ def core_campaign(total: int) -> dict[str, Any]:
         "seeds": list(range(1000, seed)),
         "crashes": crash_count,
         "crash_examples": crashes[:20],
+        "unparseable_answers": unparseable[:20],
         "hangs": hangs,
         "slowest_message_ms": round(slowest, 2),
         "left_dialogs_or_transactions": left,

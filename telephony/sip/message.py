@@ -53,6 +53,10 @@ _TOKEN_CHARS = r"[A-Za-z0-9.!%*_+`'~-]"
 _TOKEN = re.compile(rf"^{_TOKEN_CHARS}+$")
 _HEADER_LINE = re.compile(r"^([A-Za-z0-9.!%*_+`'~-]+)[ \t]*:(.*)$")
 _REQUIRED = ("via", "from", "to", "call-id", "cseq")
+MAX_VIAS = 71
+"""Vias copied into a response: a path of Max-Forwards' 70 proxies plus the caller. More
+only come with a broken or hostile request, and copying them all (the fuzzer sent 272)
+made a 400 that no parser with a header limit reads; the first Via routes it back."""
 _VIA = re.compile(r"^SIP\s*/\s*2\.0\s*/\s*[A-Za-z]+\s+[^;\s,]+", re.IGNORECASE)
 _CSEQ = re.compile(rf"^\s*\d{{1,10}}\s+{_TOKEN_CHARS}+\s*$")
 # RFC 3261 §7.3.1: these appear at most once (RFC 4475 multi01, mcl01)
@@ -304,7 +308,7 @@ def build_response(
 ) -> SipResponse:
     """A response to *request* (RFC 3261 §8.2.6): Via, From, To, Call-ID, CSeq copied."""
     resp = SipResponse(status_code=status, reason_phrase=reason or REASONS.get(status, ""))
-    for via in request.headers.get("via"):
+    for via in request.headers.get("via")[:MAX_VIAS]:
         resp.headers.append("Via", via)
     for name in ("from", "to", "call-id", "cseq"):
         value = request.headers.get_first(name)

@@ -40,6 +40,8 @@ class CoreFuzzResult:
     slowest_ms: float = 0.0
     answers: Counter[str] = field(default_factory=Counter)
     """Responses the core sent, by status code ('unparseable' if one did not parse)."""
+    unparseable: list[Crash] = field(default_factory=list)
+    """What the core sent that did not parse, with the message that caused it (first 5)."""
     requests_sent: Counter[str] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)
     left_dialogs: int = 0
@@ -59,12 +61,17 @@ def _react(core: SipCore, now: float, result: CoreFuzzResult) -> None:
             core.forget(event.call_id)
 
 
-def _collect(core: SipCore, result: CoreFuzzResult) -> None:
+def _collect(core: SipCore, result: CoreFuzzResult, cause: Crash | None = None) -> None:
     for data, _peer in core.datagrams():
         try:
             msg = SipMessage.parse(data)
-        except Exception:
+        except Exception as exc:
             result.answers["unparseable"] += 1
+            if cause is not None and len(result.unparseable) < 5:
+                sent = f"{type(exc).__name__}: {exc}; sent: {data[:2000]!r}"
+                result.unparseable.append(
+                    Crash(cause.seed, cause.index, cause.kind, sent, cause.message)
+                )
             continue
         if isinstance(msg, SipResponse):
             result.answers[str(msg.status_code)] += 1
@@ -94,7 +101,7 @@ def fuzz_core(seed: int, count: int, *, max_calls: int = 40) -> CoreFuzzResult:
                 _react(core, now, result)
         except Exception as exc:
             result.crashes.append(Crash(seed, index, kind, f"{type(exc).__name__}: {exc}", data))
-        _collect(core, result)
+        _collect(core, result, Crash(seed, index, kind, "", data))
         took = time.perf_counter() - t0
         result.slowest_ms = max(result.slowest_ms, took * 1000)
         if took > HANG_S:

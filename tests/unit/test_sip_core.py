@@ -258,6 +258,22 @@ def test_garbage_without_via_is_dropped_without_crash() -> None:
     assert core.datagrams() == []
 
 
+@pytest.mark.parametrize("vias", [80, 300])
+def test_a_request_with_hundreds_of_vias_gets_a_400_a_parser_can_read(vias: int) -> None:
+    # found by the fuzzer (seed 1003, message 69,375): 281 headers, 272 of them Via;
+    # the 400 copied every Via and aiosipua refused it for its own 256-header limit
+    extra = "".join(
+        f"Via: SIP/2.0/UDP 10.0.0.{i % 250}:5060;branch=z9hG4bK-{i}\r\n" for i in range(vias)
+    )
+    core = SipCore()
+    core.receive(request("OPTIONS", extra=extra), UDP, 0.0, LOCAL)
+    [(resp, peer)] = responses(core)
+    assert resp.status_code in (200, 400)
+    got = resp.headers.get("via")
+    assert len(got) == 71 and "z9hG4bK-1" in got[0]  # the caller's own Via, first
+    assert peer.addr == ("127.0.0.1", 5061)
+
+
 def test_unsupported_body_type_gets_415() -> None:
     core = SipCore()
     raw = request("INVITE", body=b"hello").replace(b"application/sdp", b"text/plain")
