@@ -61,8 +61,13 @@ class SipSettings(_Section):
     """On SIGTERM: stop taking calls, let calls in progress go on this long."""
     selfcheck_s: float = Field(5.0, ge=0.5, le=300)
     """How often the gateway sends itself an OPTIONS over each transport (/healthz)."""
+    dialogs_dir: Path | None = None
+    """Where answered calls' dialogs are kept, so that a gateway restarted after a crash
+    can send their BYE. Default: ``sip-dialogs`` next to the records database."""
     security: SipSecuritySettings = SipSecuritySettings()
     """Trusted sources, digest accounts, rate limits, scanners (config/sip_security.py)."""
+
+    _resolve_dialogs = field_validator("dialogs_dir")(_project_path)
 
     @field_validator("transports")
     @classmethod

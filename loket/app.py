@@ -132,6 +132,7 @@ class Gateway:
                 codecs=list(rtp.codecs),
                 no_media_timeout_s=rtp.no_media_timeout_s,
                 selfcheck_s=sip.selfcheck_s,
+                dialogs_dir=sip.dialogs_dir or settings.records.path.parent / "sip-dialogs",
             ),
             self._run_session,
         )
@@ -243,6 +244,8 @@ class Gateway:
             "transports": transports,
             "dropped": dict(endpoint.drops.counts),
             "refused": dict(admission.counts) if (admission := self.calls.core.admission) else {},
+            "ended_after_restart": self.calls.ended_after_restart,
+            "dialog_store_failures": store.failures if (store := self.calls.dialog_store) else 0,
         }
 
     async def health(self) -> dict[str, Any]:

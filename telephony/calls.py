@@ -7,11 +7,13 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from telephony.call import Call
 from telephony.rtp import MediaClock, PortsExhausted, RtpPortPool, RtpStream
 from telephony.sip import events as ev
 from telephony.sip.core import CoreConfig, SipCore
+from telephony.sip.dialog_store import DialogStore
 from telephony.sip.endpoint import SipEndpoint
 from telephony.sip.sdp import MediaPlan, SdpError, answer_offer, make_offer, plan_from_answer
 from telephony.sip.selfcheck import SelfCheck
@@ -36,6 +38,8 @@ class TelephonyConfig:
     codecs: list[str]
     no_media_timeout_s: float
     selfcheck_s: float = 5.0
+    dialogs_dir: Path | None = None
+    """Answered dialogs are kept here for a BYE after a crash; None: not kept."""
 
 
 @dataclass(eq=False)
@@ -77,6 +81,9 @@ class CallManager:
         self._answered_mono: dict[str, float] = {}
         self._idle = asyncio.Event()
         self._watchers: dict[str, list[Callable[[ev.Event], None]]] = {}
+        self.dialog_store = DialogStore(config.dialogs_dir) if config.dialogs_dir else None
+        self.ended_after_restart = 0
+        """Calls a previous process left up, ended with a BYE at this start."""
 
     def watch(self, call_id: str, fn: Callable[[ev.Event], None]) -> Callable[[], None]:
         """Hear every SIP event of one call (transfers wait on them); returns the unwatch."""
@@ -101,10 +108,23 @@ class CallManager:
 
     async def start(self) -> None:
         await self.endpoint.start()
+        self._end_left_dialogs()
         self.selfcheck.port = self.endpoint.port
         await self.selfcheck.check_once()  # readiness is known before the first /healthz
         self.selfcheck.start(self.endpoint.port)
         self._watchdog = asyncio.get_running_loop().create_task(self._media_watchdog())
+
+    def _end_left_dialogs(self) -> None:
+        """BYE for every call the previous process answered and never ended (kill -9)."""
+        if self.dialog_store is None:
+            return
+        for dialog in self.dialog_store.take_all():
+            if self.core.adopt(dialog):
+                self.core.hangup(dialog.call_id, self.endpoint.now, "gateway restarted")
+                self.ended_after_restart += 1
+        if self.ended_after_restart:
+            log.warning("sip.ended_after_restart", extra={"calls": self.ended_after_restart})
+        self.endpoint.flush()
 
     async def drain(self) -> None:
         """Stop taking calls (new INVITEs get 503) and wait until none is left.
@@ -223,6 +243,9 @@ class CallManager:
             pending.stream.update(plan)
         call = Call(event.call_id, pending.caller, "sip", pending.stream, _hangup=self._hangup)
         call.answered_at = call.started_at
+        dialog = self.core.dialogs.get(event.call_id)
+        if self.dialog_store is not None and dialog is not None:
+            self.dialog_store.save(dialog)
         pending.stream.on_dtmf = lambda digit, _ms: call.dtmf(digit)
         self.calls[call.sip_call_id] = call
         self._answered_mono[call.sip_call_id] = self.endpoint.now
@@ -272,6 +295,8 @@ class CallManager:
             self.clock.remove(call.stream)
             call.mark_ended(event.by, event.reason)
             self.ports.release(call.stream.port)
+        if self.dialog_store is not None and call is not None:
+            self.dialog_store.remove(event.call_id)
         self.core.forget(event.call_id)
         self._update_idle()
         log.info(

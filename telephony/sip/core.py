@@ -189,6 +189,14 @@ class SipCore:
         self._respond(dialog, invite, status, now, reason=reason, headers=headers)
         self._terminate(dialog, "gateway", f"rejected {status}")
 
+    def adopt(self, dialog: Dialog) -> bool:
+        """Take over a confirmed dialog another process left (to send its BYE); False if
+        a dialog with its Call-ID is already here."""
+        if dialog.call_id in self.dialogs:
+            return False
+        self.dialogs[dialog.call_id] = dialog
+        return True
+
     def hangup(self, call_id: str, now: float, reason: str = "hangup") -> None:
         """End the call from our side: BYE if answered, 480 while still ringing."""
         dialog = self.dialogs.get(call_id)

@@ -26,6 +26,7 @@ from telephony.sip.selfcheck import probe_udp
 from tests.gateway_fixture import gateway_env
 from tests.stack import RASA_VENV, ROOT, rasa_model
 from tests.tools.peers import SIPP, free_port, pids_of, sipp_uac_call
+from tests.tools.sip_caller import dial
 
 pytestmark = [
     pytest.mark.e2e,
@@ -114,6 +115,34 @@ def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervised]
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(10)
+
+
+async def test_a_call_up_when_the_gateway_is_killed_gets_a_bye_from_the_new_one(
+    supervised: Supervised,
+) -> None:
+    """The caller's phone is not left in a silent call: the restarted gateway ends it."""
+    call = await dial(f"sip:helpline@127.0.0.1:{supervised.sip_port}", codecs=["PCMU"])
+    try:
+        await call.wait_answered()
+        await call.wait_for_audio(timeout=20)  # the greeting: the call is up
+        before = supervised.health()
+        assert before is not None
+        os.kill(int(before["pid"]), signal.SIGKILL)
+        killed = time.monotonic()
+        ended_by = await call.wait_ended(timeout=60)
+        bye_after = time.monotonic() - killed
+    finally:
+        await call.close()
+    assert ended_by == "remote", ended_by
+
+    def restarted() -> dict[str, Any] | None:
+        health = supervised.health()
+        return health if health and health["pid"] != before["pid"] else None
+
+    supervised.wait("the new gateway's /healthz", restarted, 60)
+    after = restarted()
+    assert after is not None and after["components"]["sip"]["ended_after_restart"] == 1
+    print(f"gateway kill -9 mid-call → the caller got a BYE after {bye_after:.1f} s")
 
 
 async def test_gateway_killed_with_sigkill_answers_again(
