@@ -8,25 +8,20 @@ children and watches them come back.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from telephony.sip.selfcheck import probe_udp
-from tests.gateway_fixture import gateway_env
-from tests.stack import RASA_VENV, ROOT, rasa_model
-from tests.tools.peers import SIPP, free_port, pids_of, sipp_uac_call
+from tests.stack import rasa_model
+from tests.tools.peers import SIPP, pids_of, sipp_uac_call
 from tests.tools.sip_caller import dial
+from tests.tools.supervised import Supervised, get_json, supervisor
 
 pytestmark = [
     pytest.mark.e2e,
@@ -35,86 +30,10 @@ pytestmark = [
 ]
 
 
-def get_json(url: str, timeout: float = 2.0) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as resp:
-        return json.loads(resp.read() or b"null")
-
-
-@dataclass
-class Supervised:
-    proc: subprocess.Popen[bytes]
-    env: dict[str, str]
-    workdir: Path
-    log: Path
-
-    @property
-    def sip_port(self) -> int:
-        return int(self.env["LOKET_SIP__PORT"])
-
-    @property
-    def health_url(self) -> str:
-        return f"http://127.0.0.1:{self.env['LOKET_HTTP__PORT']}/healthz"
-
-    @property
-    def rasa_port(self) -> str:
-        return self.env["LOKET_RASA__URL"].rsplit(":", 1)[1]
-
-    def health(self) -> dict[str, Any] | None:
-        try:
-            data = get_json(self.health_url, timeout=5)
-        except (OSError, ValueError):
-            return None
-        return data if isinstance(data, dict) else None
-
-    def component(self, name: str) -> dict[str, Any]:
-        health = self.health()
-        if health is None:
-            raise ValueError("no answer from /healthz")  # wait() tries again
-        return dict(health["components"][name])
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
-
-    def wait(self, what: str, check: Any, timeout: float) -> float:
-        """Seconds until *check()* is truthy; fails the test with the supervisor's output."""
-        started = time.monotonic()
-        while time.monotonic() - started < timeout:
-            assert self.proc.poll() is None, f"supervisor exited:\n{self.output()}"
-            try:
-                if check():
-                    return time.monotonic() - started
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"{what} not within {timeout:.0f} s:\n{self.output()}")
-
-
 @pytest.fixture(scope="module")
 def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervised]:
-    workdir = tmp_path_factory.mktemp("supervised")
-    env = {**os.environ, **gateway_env(workdir)}
-    env["LOKET_RASA__URL"] = f"http://127.0.0.1:{free_port('tcp')}"
-    env["LOKET_RASA__ACTIONS_PORT"] = str(free_port("tcp"))
-    env["LOKET_SIP__SELFCHECK_S"] = "1"
-    log = workdir / "supervisor.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "loket.supervisor", "--rasa-venv", str(RASA_VENV),
-             "--var-dir", str(workdir / "var"), "--check-every", "1"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    running = Supervised(proc, env, workdir, log)
-    try:
-        running.wait("the banner", lambda: "Loket is running" in running.output(), 300)
+    with supervisor(tmp_path_factory.mktemp("supervised")) as running:
         yield running
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
 
 
 async def test_a_call_up_when_the_gateway_is_killed_gets_a_bye_from_the_new_one(
