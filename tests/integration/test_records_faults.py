@@ -18,7 +18,7 @@ import pytest
 
 from loket.records import Records
 from tests.gateway_fixture import RunningGateway, gateway_env, running_gateway
-from tests.tools.peers import SIPP, free_port
+from tests.tools.peers import SIPP, sipp_argv
 
 pytestmark = [pytest.mark.interop, pytest.mark.skipif(SIPP is None, reason="sipp not installed")]
 
@@ -66,9 +66,7 @@ async def wait_for(predicate: object, timeout: float = 15.0) -> None:
 async def long_call(port: int, workdir: Path, hold_ms: int) -> asyncio.subprocess.Process:
     workdir.mkdir(parents=True, exist_ok=True)
     return await asyncio.create_subprocess_exec(
-        str(SIPP), "-sn", "uac", f"127.0.0.1:{port}", "-i", "127.0.0.1", "-p", str(free_port()),
-        "-mp", str(free_port("udp", even=True)), "-m", "1", "-l", "1", "-d", str(hold_ms),
-        "-nostdin", "-timeout", "60s", "-timeout_error", "-trace_err",
+        *sipp_argv(port, "uac", "-d", str(hold_ms), timeout_s=60),
         cwd=workdir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
 

@@ -17,7 +17,7 @@ import pytest
 
 from telephony.sip import digest
 from tests.gateway_fixture import RunningGateway, gateway_env, running_gateway
-from tests.tools.peers import SIPP, free_port
+from tests.tools.peers import SIPP, run_sipp
 
 SCENARIOS = Path(__file__).parent / "sipp"
 STRANGER = "127.0.0.2"
@@ -51,20 +51,8 @@ async def sipp_from(
     """SIPp from *source* to the gateway, to completion; (exit code, its error output).
 
     *scenario*: a file in tests/integration/sipp, or a SIPp built-in (``uac``)."""
-    cwd.mkdir(parents=True, exist_ok=True)
-    what = ["-sf", str(SCENARIOS / scenario)] if scenario.endswith(".xml") else ["-sn", scenario]
-    cmd = [
-        str(SIPP), *what, f"127.0.0.1:{gw_port}",
-        "-i", source, "-bind_local", "-ci", source, "-cp", str(free_port()),
-        "-p", str(free_port(host=source)), "-mp", str(free_port("udp", even=True)),
-        "-nostdin", "-timeout", f"{int(timeout)}s", "-timeout_error", "-trace_err", *args,
-    ]  # fmt: skip
-    proc = await asyncio.create_subprocess_exec(
-        *cmd, cwd=cwd, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
-    )
-    _, err = await asyncio.wait_for(proc.communicate(), timeout + 15)
-    logs = "".join(p.read_text(errors="replace") for p in cwd.glob("*_errors.log"))
-    return proc.returncode or 0, err.decode(errors="replace") + logs[-3000:]
+    where = SCENARIOS / scenario if scenario.endswith(".xml") else scenario
+    return await run_sipp(gw_port, cwd, where, *args, source=source, timeout_s=timeout)
 
 
 async def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:

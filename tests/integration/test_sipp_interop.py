@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.gateway_fixture import RunningGateway, gateway_env, running_gateway
-from tests.tools.peers import SIPP, SIPP_PCAPS, free_port
+from tests.tools.peers import SIPP, SIPP_PCAPS, run_sipp
 
 SCENARIOS = Path(__file__).parent / "sipp"
 pytestmark = [pytest.mark.interop, pytest.mark.skipif(SIPP is None, reason="sipp not installed")]
@@ -35,19 +35,11 @@ async def sipp(
     scenario: str | None = None,
     timeout: float = 60,
 ) -> tuple[int, str]:
-    """Run SIPp to completion against the gateway; (exit code, its error log)."""
-    what = ["-sf", str(SCENARIOS / scenario)] if scenario else []
-    cmd = [
-        str(SIPP), *what, f"127.0.0.1:{gw_port}", "-i", "127.0.0.1", "-p", str(free_port()),
-        "-mp", str(free_port("udp", even=True)), "-m", "1", "-l", "1", "-nostdin",
-        "-timeout", f"{int(timeout)}s", "-timeout_error", "-trace_err", *args,
-    ]  # fmt: skip
-    proc = await asyncio.create_subprocess_exec(
-        *cmd, cwd=cwd, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
-    )
-    _, err = await asyncio.wait_for(proc.communicate(), timeout + 10)
-    logs = "".join(p.read_text(errors="replace") for p in cwd.glob("*_errors.log"))
-    return proc.returncode or 0, err.decode(errors="replace") + logs
+    """Run SIPp to completion against the gateway; (exit code, its error log).
+
+    *scenario*: a file in tests/integration/sipp, or a SIPp built-in; default ``uac``."""
+    where = SCENARIOS / scenario if scenario and scenario.endswith(".xml") else scenario or "uac"
+    return await run_sipp(gw_port, cwd, where, *args, timeout_s=timeout)
 
 
 async def wait_for(predicate: object, timeout: float = 10.0) -> None:
@@ -65,7 +57,7 @@ def only_call(gw: RunningGateway) -> dict[str, object]:
 
 
 async def test_plain_call_invite_ack_bye(gw: RunningGateway, tmp_path: Path) -> None:
-    code, log = await sipp(gw.sip_port, tmp_path, "-sn", "uac", "-d", "1500")
+    code, log = await sipp(gw.sip_port, tmp_path, "-d", "1500")
     assert code == 0, log
     await wait_for(lambda: only_call(gw)["ended_by"] is not None)
     call = only_call(gw)
@@ -75,7 +67,7 @@ async def test_plain_call_invite_ack_bye(gw: RunningGateway, tmp_path: Path) -> 
 
 
 async def test_plain_call_over_tcp(gw: RunningGateway, tmp_path: Path) -> None:
-    code, log = await sipp(gw.sip_port, tmp_path, "-sn", "uac", "-t", "t1", "-d", "500")
+    code, log = await sipp(gw.sip_port, tmp_path, "-t", "t1", "-d", "500")
     assert code == 0, log
     await wait_for(lambda: only_call(gw)["ended_by"] == "caller")
 
@@ -119,7 +111,7 @@ async def test_more_calls_than_max_calls_get_503(tmp_path: Path) -> None:
     async with running_gateway(gateway_env(tmp_path, SIP__MAX_CALLS="1")) as gw:
         first_dir = tmp_path / "first"
         first_dir.mkdir()
-        first = asyncio.ensure_future(sipp(gw.sip_port, first_dir, "-sn", "uac", "-d", "4000"))
+        first = asyncio.ensure_future(sipp(gw.sip_port, first_dir, "-d", "4000"))
         await wait_for(lambda: len(gw.gateway.calls.calls) == 1)
         code, log = await sipp(gw.sip_port, tmp_path, scenario="busy.xml")
         assert code == 0, log
@@ -139,7 +131,7 @@ async def test_g722_hold_unhold_refresh_info_dtmf(gw: RunningGateway, tmp_path: 
 async def test_rtp_audio_and_rfc4733_dtmf_from_sipp_pcaps(tmp_path: Path) -> None:
     (tmp_path / "pcap").symlink_to(SIPP_PCAPS)
     async with running_gateway(gateway_env(tmp_path, DEFAULT_LANGUAGE="en")) as gw:
-        code, log = await sipp(gw.sip_port, tmp_path, "-sn", "uac_pcap")
+        code, log = await sipp(gw.sip_port, tmp_path, scenario="uac_pcap")
         assert code == 0, log
         await wait_for(lambda: only_call(gw)["ended_by"] == "caller", timeout=20)
         call_id = str(only_call(gw)["id"])

@@ -21,27 +21,59 @@ SIPP_PCAPS = Path("/usr/share/sip-tester")
 BARESIP_MODULES = Path("/usr/lib/baresip/modules")
 
 
+def sipp_argv(
+    port: int,
+    scenario: str | Path = "uac",
+    *args: str,
+    source: str = "127.0.0.1",
+    timeout_s: float = 30,
+) -> list[str]:
+    """SIPp calling 127.0.0.1:*port* once, from *source*, failing on its own timeout.
+
+    *scenario*: a scenario file (``.xml``) or a SIPp built-in (``uac``); *args* go last
+    (``-d 5000``, ``-m 3`` …: a later option wins)."""
+    assert SIPP is not None, "sipp not installed (Debian package sip-tester)"
+    what = ["-sf", str(scenario)] if str(scenario).endswith(".xml") else ["-sn", str(scenario)]
+    local = ["-i", source, "-p", str(free_port(host=source))]
+    if source != "127.0.0.1":  # media and control sockets on the same (namespace) address
+        local += ["-bind_local", "-ci", source, "-cp", str(free_port())]
+    return [
+        SIPP, *what, f"127.0.0.1:{port}", *local, "-mp", str(free_port("udp", even=True)),
+        "-m", "1", "-l", "1", "-nostdin", "-timeout", f"{int(timeout_s)}s", "-timeout_error",
+        "-trace_err", *args,
+    ]  # fmt: skip
+
+
+async def run_sipp(
+    port: int,
+    workdir: Path,
+    scenario: str | Path = "uac",
+    *args: str,
+    source: str = "127.0.0.1",
+    timeout_s: float = 30,
+) -> tuple[int, str]:
+    """Run SIPp (see :func:`sipp_argv`) to completion; (exit code, stderr + error log)."""
+    import asyncio
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    proc = await asyncio.create_subprocess_exec(
+        *sipp_argv(port, scenario, *args, source=source, timeout_s=timeout_s),
+        cwd=workdir,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), timeout_s + 15)
+    logs = "".join(p.read_text(errors="replace") for p in workdir.glob("*_errors.log"))
+    return proc.returncode or 0, err.decode(errors="replace") + logs[-3000:]
+
+
 async def sipp_uac_call(port: int, workdir: Path, *, hold_ms: int = 300) -> str | None:
     """One real call from SIPp's built-in uac (INVITE, ACK, *hold_ms*, BYE) to
     127.0.0.1:*port*; None when every step followed the script, else what went wrong."""
-    import asyncio
-
     if SIPP is None:
         return "sipp not installed (Debian package sip-tester)"
-    workdir.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        SIPP, "-sn", "uac", f"127.0.0.1:{port}", "-i", "127.0.0.1", "-p", str(free_port()),
-        "-mp", str(free_port("udp", even=True)), "-m", "1", "-l", "1", "-d", str(hold_ms),
-        "-nostdin", "-timeout", "30s", "-timeout_error", "-trace_err",
-    ]  # fmt: skip
-    proc = await asyncio.create_subprocess_exec(
-        *cmd, cwd=workdir, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
-    )
-    _, err = await asyncio.wait_for(proc.communicate(), 45)
-    if proc.returncode == 0:
-        return None
-    logs = "".join(p.read_text(errors="replace") for p in workdir.glob("*_errors.log"))
-    return f"sipp exit {proc.returncode}: {err.decode(errors='replace')[-500:]} {logs[-500:]}"
+    code, err = await run_sipp(port, workdir, "uac", "-d", str(hold_ms))
+    return None if code == 0 else f"sipp exit {code}: {err[-1000:]}"
 
 
 def pids_of(*fragments: str) -> list[int]:
