@@ -46,7 +46,7 @@ class LanguageIdSettings(_Section):
     other_threshold: float = Field(0.9, ge=0.3, le=1.0)
     """A language under ``other`` identified with at least this probability sends the
     caller to a person, with the language noted."""
-    min_speech_s: float = Field(1.5, ge=0.0, le=10.0)
+    min_speech_s: float = Field(1.0, ge=0.0, le=10.0)
     """Shorter utterances never change the language ("okay", "DigiD", "sorry")."""
     min_words: int = Field(3, ge=1, le=20)
     """Utterances with fewer recognised words never change the language."""
