@@ -67,7 +67,7 @@ def fixed_texts(settings: Settings) -> list[tuple[str, str]]:
     apology), so after a restart with an empty cache they are ready within seconds
     instead of waiting behind a hundred Rasa answers."""
     rasa = rasa_texts(settings.rasa.project_dir, settings.default_language)
-    ordered = [
+    ordered: list[tuple[str, str]] = [
         (lang, text) for lang, conf in settings.languages.items() for text in settings_texts(conf)
     ]
     # what a caller in a language the assistant does not speak hears (language_id.other)
