@@ -119,7 +119,7 @@ async def test_a_german_caller_is_told_and_queued_with_the_language_noted(
     try:
         spoken = await call.play(german_wav)
         await until_recorded(stack, "queued", 1, before, timeout=40)
-        await call.wait_for_silence(1.0, timeout=30)
+        await asyncio.sleep(6)  # the wait sentence; then hold audio (no silence to wait for)
     finally:
         await call.close()
     pcm, rate = heard_since(call, spoken)
@@ -135,6 +135,7 @@ async def test_a_german_caller_is_told_and_queued_with_the_language_noted(
     assert summary["language"] == "de" and summary["language_probability"] >= 0.9, evidence
     assert str(summary["spoken"]).startswith("Beller spreekt Duits"), evidence
     (queued,) = _data(events, "queued")
-    assert queued["queue"] in ("general", "algemeen"), evidence  # no German skill queue configured
+    assert queued["queue"] == "algemeen", evidence  # the general queue: no German skill queue
     # The English sentence reached the caller (tiny.en cannot judge the German one).
-    assert "dutch and english" in heard.lower() and "person" in heard.lower(), evidence
+    # ("Dutch and English" was once heard as "Dutch in English": not the point here)
+    assert "speaks dutch" in heard.lower() and "person" in heard.lower(), evidence
