@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from config.language_id import LanguageIdSettings
 from config.sip_security import SipSecuritySettings
 
 CONFIG_DIR = Path(__file__).resolve().parent
@@ -339,6 +340,8 @@ class Settings(_Section):
     models: ModelsSettings = ModelsSettings()
     default_language: Language = "nl"
     languages: dict[Language, LanguageSettings]
+    language_id: LanguageIdSettings = LanguageIdSettings()
+    """The caller's language from speech: switch, or a person for other languages."""
     opening_hours: dict[Language, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -347,6 +350,22 @@ class Settings(_Section):
             raise ValueError(
                 f"default_language {self.default_language!r} has no entry under languages"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _other_languages(self) -> Settings:
+        known = {*self.queue.queues, self.queue.general_queue, "general"}
+        for code, other in self.language_id.other.items():
+            if code in self.languages:
+                raise ValueError(
+                    f"language_id.other.{code}: {code} is served (under languages); "
+                    "remove it from language_id.other"
+                )
+            if other.queue is not None and other.queue not in known:
+                raise ValueError(
+                    f"language_id.other.{code}.queue: {other.queue!r} is not a queue; "
+                    f"add it to queue.queues or choose one of {', '.join(sorted(known))}"
+                )
         return self
 
     @field_validator("sip", mode="after")

@@ -29,6 +29,7 @@ from voice import vad, workers
 from voice.contracts import SttEngine, TtsEngine
 from voice.engines import build_stt, build_tts
 from voice.hold import hold_audio
+from voice.language_id import recogniser_switch
 from voice.model_registry import VAD_MODEL, Readiness, get_entry, resolve, voice_readiness
 from voice.pool_probe import PoolProbe
 from voice.prompt_cache import PromptCache
@@ -67,7 +68,10 @@ def load_voices(settings: Settings) -> Voices:
         if ready.stt_path is not None:
             try:
                 engine = ready.stt_engine or conf.stt.engine or "whisper"
-                voices.stt[lang] = build_stt(engine, ready.stt_path, lang, prompt=conf.stt.prompt)
+                switch = recogniser_switch(settings.language_id, lang, settings.languages)
+                voices.stt[lang] = build_stt(
+                    engine, ready.stt_path, lang, prompt=conf.stt.prompt, switch=switch
+                )
             except Exception as exc:
                 problems.append(f"{lang}: speech recognition failed to load: {exc}")
         engines: list[TtsEngine] = []
@@ -82,6 +86,13 @@ def load_voices(settings: Settings) -> Voices:
             engines.append(build_tts("espeak", ready.fallback_voice, lang))
         voices.tts[lang] = engines
         voices.problems[lang] = problems
+    # The one sentence said to a caller in a language the assistant does not serve.
+    for code, other in settings.language_id.other.items():
+        if other.voice is not None:
+            try:
+                voices.tts[code] = [build_tts("espeak", other.voice, code)]
+            except Exception as exc:
+                voices.problems.setdefault(code, []).append(f"{code}: espeak-ng voice: {exc}")
     return voices
 
 

@@ -45,6 +45,9 @@ class Transcript:
     languages: tuple[tuple[str, float], ...] = ()
     """The recogniser's language identification for the utterance, (code, probability)
     most likely first; empty when the engine has none (Vosk, English-only Whisper)."""
+    language: str = ""
+    """The language *text* is in ('' when the engine does not say): a multilingual engine
+    decodes a confidently identified other language in that language."""
 
 
 class Recognizer(Protocol):

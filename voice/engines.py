@@ -15,8 +15,12 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voice.contracts import SttEngine, TtsEngine
+
+if TYPE_CHECKING:
+    from voice.stt_whisper import LanguageSwitch
 
 log = logging.getLogger(__name__)
 
@@ -28,25 +32,38 @@ _cache: dict[tuple[object, ...], object] = {}
 
 
 def build_stt(
-    engine: str, model: str | Path, language: str, *, threads: int = 1, prompt: str | None = None
+    engine: str,
+    model: str | Path,
+    language: str,
+    *,
+    threads: int = 1,
+    prompt: str | None = None,
+    switch: LanguageSwitch | None = None,
 ) -> SttEngine:
     """A loaded STT engine: ``vosk`` (model directory) or ``whisper`` (CTranslate2 directory).
 
     ``threads``: compute threads per utterance (Whisper); see :mod:`voice.workers`.
     ``prompt``: Whisper's previous-text prompt (ignored by Vosk).
+    ``switch``: which other languages multilingual Whisper decodes in when it identifies
+    them (ignored by Vosk and English-only Whisper).
     Raises ``FileNotFoundError`` (naming the fix) when the model is not there.
     """
-    key = ("stt", engine, str(Path(model).resolve()), language, threads, prompt)
+    key = ("stt", engine, str(Path(model).resolve()), language, threads, prompt, switch)
     with _lock:
         found = _cache.get(key)
         if found is None:
-            found = _load_stt(engine, Path(model), language, threads, prompt)
+            found = _load_stt(engine, Path(model), language, threads, prompt, switch)
             _cache[key] = found
     return found  # type: ignore[return-value]
 
 
 def _load_stt(
-    engine: str, model: Path, language: str, threads: int, prompt: str | None
+    engine: str,
+    model: Path,
+    language: str,
+    threads: int,
+    prompt: str | None,
+    switch: LanguageSwitch | None,
 ) -> SttEngine:
     if engine == "vosk":
         from voice.stt_vosk import VoskStt
@@ -55,7 +72,7 @@ def _load_stt(
     if engine == "whisper":
         from voice.stt_whisper import WhisperStt
 
-        return WhisperStt(model, language, threads=threads, prompt=prompt)
+        return WhisperStt(model, language, threads=threads, prompt=prompt, switch=switch)
     raise ValueError(f"unknown STT engine {engine!r}; choose one of {', '.join(STT_ENGINES)}")
 
 

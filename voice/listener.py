@@ -60,6 +60,10 @@ class Utterance:
     """False when no recogniser exists for the language (speech was only detected)."""
     over_bot: bool = False
     """It began while the bot was talking (a backchannel, if short)."""
+    language: str = ""
+    """The language *text* is in, as the recogniser decoded it ('' if it does not say)."""
+    languages: tuple[tuple[str, float], ...] = ()
+    """The recogniser's language identification, (code, probability) most likely first."""
 
 
 class Listener:
@@ -293,6 +297,8 @@ class Listener:
                 detected,
                 time.monotonic() - started,
                 over_bot=self._over_bot,
+                language=result.language,
+                languages=result.languages,
             )
         )
 

