@@ -210,6 +210,9 @@ class LanguageSettings(_Section):
     """The agent's connection dropped: the caller is back at the head of the queue."""
     transferring: str
     """An agent transfers the caller to another organisation."""
+    queue: str | None = None
+    """Skill queue of agents who speak this language: where the gateway's own handoffs of
+    a caller in this language go (Rasa's come with their queue). None: the general queue."""
 
 
 class VoiceSettings(_Section):
@@ -355,6 +358,12 @@ class Settings(_Section):
     @model_validator(mode="after")
     def _other_languages(self) -> Settings:
         known = {*self.queue.queues, self.queue.general_queue, "general"}
+        for code, lang in self.languages.items():
+            if lang.queue is not None and lang.queue not in known:
+                raise ValueError(
+                    f"languages.{code}.queue: {lang.queue!r} is not a queue; "
+                    f"add it to queue.queues or choose one of {', '.join(sorted(known))}"
+                )
         for code, other in self.language_id.other.items():
             if code in self.languages:
                 raise ValueError(

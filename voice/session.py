@@ -529,7 +529,9 @@ class CallSession:
         return True
 
     async def hand_off_locally(self, reason: str, *, told: bool, apologize: bool = False) -> bool:
-        handoff = Handoff("general", reason, "normal", self.local_summary(reason))
+        handoff = Handoff(
+            self.texts.queue or "general", reason, "normal", self.local_summary(reason)
+        )
         await self.hand_off(handoff, told=told, apologize=apologize)
         return True
 

@@ -309,6 +309,20 @@ async def test_key_9_switches_to_english_with_an_english_disclosure(tmp_path: Pa
     assert h.records.call("call-1")["language"] == "en"  # type: ignore[index]
 
 
+async def test_an_english_caller_the_gateway_hands_off_waits_for_english_agents(
+    tmp_path: Path,
+) -> None:
+    h = harness(tmp_path, replies={"/request_human": DialogueError("down")})
+    await h.start()
+    h.session._on_dtmf("9")
+    await h.until(lambda: len(h.events("disclosure")) == 2)
+    h.session._on_dtmf("0")
+    await h.until(lambda: "queued" in h.kinds())
+    assert h.events("handoff")[0]["queue"] == "english"
+    assert [t.queue for t in h.queue.waiting()] == ["english"]
+    await h.finish()
+
+
 async def test_other_keys_go_to_rasa_as_an_intent(tmp_path: Path) -> None:
     h = harness(tmp_path)
     await h.start()
