@@ -358,10 +358,10 @@ class Settings(_Section):
     @model_validator(mode="after")
     def _other_languages(self) -> Settings:
         known = {*self.queue.queues, self.queue.general_queue, "general"}
-        for code, lang in self.languages.items():
+        for served, lang in self.languages.items():
             if lang.queue is not None and lang.queue not in known:
                 raise ValueError(
-                    f"languages.{code}.queue: {lang.queue!r} is not a queue; "
+                    f"languages.{served}.queue: {lang.queue!r} is not a queue; "
                     f"add it to queue.queues or choose one of {', '.join(sorted(known))}"
                 )
         for code, other in self.language_id.other.items():
