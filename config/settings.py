@@ -151,6 +151,10 @@ class SttSettings(_Section):
     """Instead of ``model``: registry names, best first; the first present is used."""
     prompt: str | None = None
     """Whisper: text given to the decoder as what came before (the helpline's words)."""
+    beam_size: int = Field(1, ge=1, le=10)
+    """Whisper: decoder beams. Whisper base on 120 real Dutch lines (bench/dutch_stt.py):
+    beam 5 WER 54.5 % (16 kHz) / 62.2 % (G.711) against 59.3 / 67.6 % greedy, for ~1.5x
+    the decode time (≈ 0.9 s instead of 0.6 s for 3 s of speech on two cores)."""
 
     @model_validator(mode="after")
     def _one_choice(self) -> SttSettings:

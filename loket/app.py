@@ -70,7 +70,12 @@ def load_voices(settings: Settings) -> Voices:
                 engine = ready.stt_engine or conf.stt.engine or "whisper"
                 switch = recogniser_switch(settings.language_id, lang, settings.languages)
                 voices.stt[lang] = build_stt(
-                    engine, ready.stt_path, lang, prompt=conf.stt.prompt, switch=switch
+                    engine,
+                    ready.stt_path,
+                    lang,
+                    prompt=conf.stt.prompt,
+                    switch=switch,
+                    beam_size=conf.stt.beam_size,
                 )
             except Exception as exc:
                 problems.append(f"{lang}: speech recognition failed to load: {exc}")

@@ -39,20 +39,24 @@ def build_stt(
     threads: int = 1,
     prompt: str | None = None,
     switch: LanguageSwitch | None = None,
+    beam_size: int = 1,
 ) -> SttEngine:
     """A loaded STT engine: ``vosk`` (model directory) or ``whisper`` (CTranslate2 directory).
 
     ``threads``: compute threads per utterance (Whisper); see :mod:`voice.workers`.
     ``prompt``: Whisper's previous-text prompt (ignored by Vosk).
+    ``beam_size``: Whisper's decoder beams (ignored by Vosk).
     ``switch``: which other languages multilingual Whisper decodes in when it identifies
     them (ignored by Vosk and English-only Whisper).
     Raises ``FileNotFoundError`` (naming the fix) when the model is not there.
     """
-    key = ("stt", engine, str(Path(model).resolve()), language, threads, prompt, switch)
+    key = (
+        "stt", engine, str(Path(model).resolve()), language, threads, prompt, switch, beam_size,
+    )  # fmt: skip
     with _lock:
         found = _cache.get(key)
         if found is None:
-            found = _load_stt(engine, Path(model), language, threads, prompt, switch)
+            found = _load_stt(engine, Path(model), language, threads, prompt, switch, beam_size)
             _cache[key] = found
     return found  # type: ignore[return-value]
 
@@ -64,6 +68,7 @@ def _load_stt(
     threads: int,
     prompt: str | None,
     switch: LanguageSwitch | None,
+    beam_size: int = 1,
 ) -> SttEngine:
     if engine == "vosk":
         from voice.stt_vosk import VoskStt
@@ -72,7 +77,9 @@ def _load_stt(
     if engine == "whisper":
         from voice.stt_whisper import WhisperStt
 
-        return WhisperStt(model, language, threads=threads, prompt=prompt, switch=switch)
+        return WhisperStt(
+            model, language, threads=threads, prompt=prompt, switch=switch, beam_size=beam_size
+        )
     raise ValueError(f"unknown STT engine {engine!r}; choose one of {', '.join(STT_ENGINES)}")
 
 

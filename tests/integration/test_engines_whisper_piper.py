@@ -154,3 +154,16 @@ async def test_recogniser_keeps_the_latest_audio(piper: PiperTts, whisper: Whisp
     result = await rec.finish()
     assert overlap(said, result.text) >= 0.75, result.text
     assert result.audio_s == pytest.approx(whisper.max_utterance_s, abs=0.01)
+
+
+def test_the_configured_beam_size_reaches_the_decoder(piper: PiperTts) -> None:
+    from config.settings import load_settings
+    from loket.app import load_voices
+
+    settings = load_settings({"LOKET_LANGUAGES__EN__STT__BEAM_SIZE": "4"})
+    voices = load_voices(settings)
+    stt = voices.stt["en"]
+    assert isinstance(stt, WhisperStt) and stt.beam_size == 4
+    spoken = piper.synthesize_sentence("When is the state pension paid?")
+    heard = stt.transcribe(resample_chunk(spoken, 16000).pcm)
+    assert "pension" in heard.text.lower(), heard
