@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from voice.speech_text.common import Words, abbreviations, addresses, replace_all, run
+from voice.speech_text.phones import PhoneWords, say_phones
 
 _UNITS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
@@ -75,51 +76,28 @@ def _number(written: str) -> str:
     return spoken
 
 
-def _digits(group: str) -> str:
-    return " ".join(DIGITS[int(d)] for d in group)
-
-
 # Dutch numbers said to an English caller: the same groups as in Dutch, digit by digit
 # with "zero" (not "oh", which a Dutch listener does not expect), the 0800/0900
 # prefixes as "zero eight hundred"/"zero nine hundred", and 1400 as the Dutch say it,
 # "fourteen zero zero" ("fourteen hundred" was heard as "4-100" over G.711, and is a
 # time or a year to an English ear).
-_PREFIXES = {"0800": "zero eight hundred", "0900": "zero nine hundred"}
-_SHORT = {
-    "112": "one one two",
-    "113": "one one three",
-    "144": "one four four",
-    "1400": "fourteen zero zero",
-}
-_PHONE = re.compile(r"(?<![\w.,€])(0\d{2,3})[-\s]?(\d{4}|\d{6,7})(?![\w]|[.,]\d)")
-_PHONE_10 = re.compile(r"(?<![\w.,€])(0\d{2})(\d{3})(\d{4})(?![\w]|[.,]\d)")
-_SHORT_RE = re.compile(
-    r"(?<![\w.,€-])(112|113|144|1400)(?![\w%]|[.,]\d|\s?(?:%|percent|euros?|years?|days|weeks|months|hours|minutes|times|people)\b)"
+_PHONE_WORDS = PhoneWords(
+    digits=DIGITS,
+    prefixes={"0800": "zero eight hundred", "0900": "zero nine hundred"},
+    short={
+        "112": "one one two",
+        "113": "one one three",
+        "144": "one four four",
+        "1400": "fourteen zero zero",
+    },
+    country="plus three one",
+    mobile="zero six",
+    not_before="percent|euros?|years?|days|weeks|months|hours|minutes|times|people",
 )
 
 
-def _phone(match: re.Match[str]) -> str:
-    prefix, rest = match.group(1), match.group(2)
-    groups = [rest] if len(rest) <= 4 else [rest[:3], rest[3:]]
-    return ", ".join([_PREFIXES.get(prefix) or _digits(prefix), *map(_digits, groups)])
-
-
-_MOBILE = re.compile(r"(?<![\w.,€+])06[-\s]?(\d{4})\s?(\d{4})(?![\w]|[.,]\d)")
-_INTERNATIONAL = re.compile(r"\+31[\s-]?(?:\(0\)[\s-]?)?(\d{1,3}(?:[\s-]?\d{2,4}){1,4})(?!\d)")
-
-
-def _international(match: re.Match[str]) -> str:
-    groups = [g for g in re.split(r"[\s-]+", match.group(1)) if g]
-    groups = [part for g in groups for part in ([g] if len(g) <= 4 else [g[:-4], g[-4:]])]
-    return ", ".join(["plus three one", *map(_digits, groups)])
-
-
 def _phones(text: str) -> str:
-    text = _INTERNATIONAL.sub(_international, text)
-    text = _MOBILE.sub(lambda m: f"zero six, {_digits(m.group(1))}, {_digits(m.group(2))}", text)
-    text = _PHONE_10.sub(lambda m: ", ".join(_digits(g) for g in m.groups()), text)
-    text = _PHONE.sub(_phone, text)
-    return _SHORT_RE.sub(lambda m: _SHORT[m.group(1)], text)
+    return say_phones(text, _PHONE_WORDS)
 
 
 _AMOUNT = re.compile(r"€\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{2}))?")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from voice.speech_text.common import Words, abbreviations, addresses, replace_all, run
+from voice.speech_text.phones import PhoneWords, say_phones
 
 _UNITS = (
     "nul een twee drie vier vijf zes zeven acht negen tien elf twaalf dertien veertien "
@@ -73,44 +74,24 @@ def _number(written: str) -> str:
     return spoken
 
 
-def _digits(group: str) -> str:
-    return " ".join(DIGITS[int(d)] for d in group)
-
-
-# Phone numbers. How Dutch helplines say their own numbers in their announcements:
-# the free and paid service prefixes as "nul achthonderd" / "nul negenhonderd" (the
-# words everyone knows: "een nul-achthonderdnummer"), then the rest digit by digit so
-# it can be written down; the short numbers as their campaigns say them: 112 "één één
-# twee", 113 Zelfmoordpreventie "één één drie", 144 "één vier vier", and the
-# Rijksoverheid's 1400 "veertien nul nul".
-_PREFIXES = {"0800": "nul achthonderd", "0900": "nul negenhonderd"}
-_SHORT = {
-    "112": "één één twee",
-    "113": "één één drie",
-    "144": "één vier vier",
-    "1400": "veertien nul nul",
-}
-_PHONE = re.compile(r"(?<![\w.,€])(0\d{2,3})[-\s]?(\d{4}|\d{6,7})(?![\w]|[.,]\d)")
-_PHONE_10 = re.compile(r"(?<![\w.,€])(0\d{2})(\d{3})(\d{4})(?![\w]|[.,]\d)")
-_SHORT_RE = re.compile(
-    r"(?<![\w.,€-])(112|113|144|1400)(?![\w%]|[.,]\d|\s?(?:%|procent|euro|jaar|dagen|weken|maanden|uur|minuten|keer|mensen)\b)"
+# Phone numbers (voice/speech_text/phones.py has the grouping), in the words Dutch
+# helplines use in their own announcements: the free and paid service prefixes as "nul
+# achthonderd" / "nul negenhonderd" (the words everyone knows: "een
+# nul-achthonderdnummer"); 112 "één één twee", 113 Zelfmoordpreventie "één één drie", 144
+# "één vier vier", and the Rijksoverheid's 1400 "veertien nul nul".
+_PHONE_WORDS = PhoneWords(
+    digits=DIGITS,
+    prefixes={"0800": "nul achthonderd", "0900": "nul negenhonderd"},
+    short={
+        "112": "één één twee",
+        "113": "één één drie",
+        "144": "één vier vier",
+        "1400": "veertien nul nul",
+    },
+    country="plus eenendertig",
+    mobile="nul zes",
+    not_before="procent|euro|jaar|dagen|weken|maanden|uur|minuten|keer|mensen",
 )
-
-
-def _groups(number: str) -> list[str]:
-    return [number] if len(number) <= 4 else [number[:3], number[3:]]
-
-
-def _phone(match: re.Match[str]) -> str:
-    prefix, rest = match.group(1), match.group(2)
-    head = _PREFIXES.get(prefix) or _digits(prefix)
-    return ", ".join([head, *(_digits(g) for g in _groups(rest))])
-
-
-# Mobile numbers: "06" and eight digits, read "nul zes" and two groups of four.
-_MOBILE = re.compile(r"(?<![\w.,€+])06[-\s]?(\d{4})\s?(\d{4})(?![\w]|[.,]\d)")
-# +31: "plus eenendertig", then the groups as written (the trunk zero "(0)" is not said).
-_INTERNATIONAL = re.compile(r"\+31[\s-]?(?:\(0\)[\s-]?)?(\d{1,3}(?:[\s-]?\d{2,4}){1,4})(?!\d)")
 # The English key prompt inside the Dutch greeting ("For English, press 9."): a Dutch
 # voice reads "9" as "negen" and "nine" as "nie-ne" (espeak-ng: n'in@); these
 # spellings it reads as the English words ("nain" → n'Ajn).
@@ -119,19 +100,9 @@ _ENGLISH_DIGITS = ("ziero", "wan", "toe", "thrie", "foor", "faif", "siks", "sevv
                    "nain")  # fmt: skip
 
 
-def _international(match: re.Match[str]) -> str:
-    groups = [g for g in re.split(r"[\s-]+", match.group(1)) if g]
-    groups = [part for g in groups for part in ([g] if len(g) <= 4 else [g[:-4], g[-4:]])]
-    return ", ".join(["plus eenendertig", *map(_digits, groups)])
-
-
 def _phones(text: str) -> str:
     text = _ENGLISH_KEY.sub(lambda m: f"{m.group(1)} {_ENGLISH_DIGITS[int(m.group(2))]}", text)
-    text = _INTERNATIONAL.sub(_international, text)
-    text = _MOBILE.sub(lambda m: f"nul zes, {_digits(m.group(1))}, {_digits(m.group(2))}", text)
-    text = _PHONE_10.sub(lambda m: ", ".join(_digits(g) for g in m.groups()), text)
-    text = _PHONE.sub(_phone, text)
-    return _SHORT_RE.sub(lambda m: _SHORT[m.group(1)], text)
+    return say_phones(text, _PHONE_WORDS)
 
 
 MONTHS = (
