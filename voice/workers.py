@@ -12,12 +12,12 @@ apply ``settings.voice.threads``; without it the pool has 2 threads.
 Budgets. A job run under :func:`budget` that has not finished in time raises
 :class:`JobTimeout` to its caller. A Python thread cannot be stopped, so a job that
 was already running then keeps its thread ("hung"): with two threads, two hung
-jobs would leave every call in silence. So the pool makes room: new jobs go to a
-fresh pool of full size, and the replaced one keeps its queued jobs and lets its
-threads end as they finish. At most ``threads`` hung jobs are given room this way
-(the threads in use stay within twice the pool's size); past that the pool shrinks
-and the pool probe (:mod:`voice.pool_probe`) reports it, and ``stats().hung`` says how
-many jobs hang.
+jobs would leave every call in silence, and every job queued behind them. So the
+pool makes room: a new thread takes the hung one's place on the same queue at once,
+and the hung one ends when its job does (:mod:`voice.thread_pool`). At most
+``threads`` hung jobs are given room this way (the threads alive stay within twice
+the pool's size); past that the pool shrinks, the pool probe
+(:mod:`voice.pool_probe`) reports it, and ``stats().hung`` says how many jobs hang.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar, TypeVarTuple
 
+from voice.thread_pool import ThreadPool
+
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
 
@@ -42,7 +44,7 @@ DEFAULT_THREADS = 2
 
 _lock = threading.Lock()
 _threads = DEFAULT_THREADS
-_executor: ThreadPoolExecutor | None = None
+_executor: ThreadPool | None = None
 _queued = 0
 _running = 0
 _done = 0
@@ -92,12 +94,12 @@ def budget(seconds: float) -> Iterator[None]:
         _deadline.reset(token)
 
 
-def executor() -> ThreadPoolExecutor:
+def executor() -> ThreadPool:
     """The process's pool, created on first use."""
     global _executor
     with _lock:
         if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="loket-voice")
+            _executor = ThreadPool(_threads, "loket-voice")
         return _executor
 
 
@@ -128,7 +130,7 @@ async def run(fn: Callable[[*Ts], T], *args: *Ts) -> T:
 
     call = _timed(fn, *args)
     try:
-        job = pool.submit(_counted, call)
+        job = pool.submit(lambda: _counted(call))
     except BaseException:
         _forget_queued()
         raise
@@ -149,19 +151,15 @@ async def run(fn: Callable[[*Ts], T], *args: *Ts) -> T:
         raise JobTimeout("voice job still running past its budget") from None
 
 
-def _hung_job(pool: ThreadPoolExecutor, job: Future[Any], name: str) -> None:
-    """A running job past its budget: count it, and give the pool room for new jobs."""
-    global _hung, _executor
+def _hung_job(pool: ThreadPool, job: Future[Any], name: str) -> None:
+    """A running job past its budget: count it, and give the pool a thread in its place."""
+    global _hung
     with _lock:
         _hung += 1
         hung = _hung
-        replace = pool is _executor and hung <= _threads
-        if replace:
-            _executor = None  # the next run() starts a fresh pool of full size
-    log.error("voice.job_hung", extra={"job": name, "hung": hung, "room_made": replace})
+    replaced = hung <= _threads and pool.replace(job)
+    log.error("voice.job_hung", extra={"job": name, "hung": hung, "room_made": replaced})
     job.add_done_callback(_hung_done)
-    if replace:
-        pool.shutdown(wait=False)  # its queued jobs still run; its threads end after
 
 
 def _hung_done(_job: Future[Any]) -> None:

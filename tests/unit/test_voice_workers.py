@@ -176,3 +176,26 @@ async def test_a_job_within_its_budget_returns_and_budgets_nest() -> None:
     async with asyncio.timeout(5):
         while workers.stats().hung:
             await asyncio.sleep(0.01)
+
+
+async def test_jobs_queued_behind_a_hung_job_run_once_it_is_given_up() -> None:
+    workers.configure(1)
+    release = threading.Event()
+    try:
+        hung = asyncio.ensure_future(_hang_within(0.3, release))
+        await asyncio.sleep(0.05)
+        behind = asyncio.ensure_future(workers.run(pow, 3, 3))  # queued behind it
+        with pytest.raises(workers.JobTimeout):
+            await hung
+        async with asyncio.timeout(1):
+            assert await behind == 27
+    finally:
+        release.set()
+    async with asyncio.timeout(5):
+        while workers.stats().hung:
+            await asyncio.sleep(0.01)
+
+
+async def _hang_within(budget_s: float, release: threading.Event) -> None:
+    with workers.budget(budget_s):
+        await workers.run(release.wait, 30.0)
