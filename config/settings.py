@@ -251,6 +251,19 @@ class VoiceSettings(_Section):
     warm_prompts: bool = True
     """Synthesize every fixed text (settings and Rasa responses) at start-up, in the
     background, so answers start without synthesis."""
+    stt_timeout_s: float = Field(10.0, ge=1, le=120)
+    """Budget for each call into a caller's recogniser (the end-of-turn decode included);
+    past it the call goes to a human. Measured (bench/results/engine_budgets.json, one
+    thread): whisper-base 0.33 s for a 3 s utterance, 0.5 s for 10 s, 2.7 s for 20 s
+    (max_turn_s; past the short window it re-runs in the full one); pool waiting under
+    load adds up to a second (bench/results/load.json). 10 s is ~3.7× the worst decode:
+    a caller on a loaded machine is not handed off for a slow answer, and one whose
+    recogniser hangs waits no longer than a long pause."""
+    tts_timeout_s: float = Field(6.0, ge=1, le=120)
+    """Budget for each sentence's synthesis (its first audio); past it the next voice
+    (espeak-ng) is tried. Piper (en_US-joe-medium, one thread) took 0.43 s for a 7.8 s
+    sentence (bench/results/engine_budgets.json) and 0.63 s for a first sentence on a
+    busier machine (engines.json): 6 s is ~10× that, room for a busy pool."""
 
     _resolve = field_validator("tts_cache_dir")(_project_path)
 

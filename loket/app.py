@@ -115,6 +115,7 @@ class Gateway:
         self.speaker = Speaker(
             self.voices.voices,
             PromptCache(vs.tts_cache_mb * 1024 * 1024, directory=vs.tts_cache_dir),
+            budget_s=vs.tts_timeout_s,
         )
         self._hold: dict[int, bytes] = {}
         vc = settings.voice

@@ -132,6 +132,25 @@ class Stack:
         if proc is not None:
             proc.stop()
 
+    def signal_rasa(self, sig: int) -> None:
+        """Send *sig* to the Rasa server's process group (SIGKILL, SIGSTOP, SIGCONT)."""
+        os.killpg(self.procs["rasa"].popen.pid, sig)
+
+    def restart_rasa(self, timeout: float = 240) -> None:
+        """Start the Rasa server again on the same port (after a kill), and wait for it."""
+        old = self.procs.pop("rasa")
+        old.stop(signal.SIGKILL)
+        server = Proc(
+            "rasa", [str(a) for a in old.popen.args], RASA_PROJECT,  # type: ignore[union-attr]
+            self._rasa_env(), self.workdir / "rasa.log",
+        )  # fmt: skip
+        self.procs["rasa"] = server
+        wait_until(
+            "Rasa",
+            lambda: bool(_get_json(f"{self.rasa_url}/status").get("model_file")),
+            server, timeout,
+        )  # fmt: skip
+
     # --- pieces
 
     def _rasa_env(self) -> dict[str, str]:

@@ -5,6 +5,10 @@ caller in silence while the process looks alive. Every ``interval_s`` a trivial 
 goes to the shared pool and to the real-time lane; the time until it ran is what a
 caller's next job would wait. Longer than ``budget_s`` is a failure; failing for
 ``stuck_s`` makes the gateway not ready (``/healthz`` 503), so the supervisor restarts it.
+
+Jobs that hang past their caller's budget are reported as ``hung``: the pool gives each
+of them room (a fresh thread) up to its own size, so a few hung jobs slow nobody; past
+that it shrinks, and once no thread is left the no-op check above fails.
 """
 
 from __future__ import annotations
@@ -85,6 +89,9 @@ class PoolProbe:
             await asyncio.sleep(self.interval_s)
 
     def as_dict(self) -> dict[str, object]:
+        pool = workers.stats()
         return {name: {"ok": s.ok, "wait_ms": s.wait_ms} for name, s in self.lanes.items()} | {
-            "stuck": self.stuck
+            "stuck": self.stuck,
+            "hung": pool.hung,
+            "hung_room": max(0, pool.threads - pool.hung),
         }

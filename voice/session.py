@@ -21,6 +21,7 @@ from voice.contracts import SttEngine
 from voice.language_id import Heard, LanguageChange, change
 from voice.listener import Listener, TurnTiming, Utterance
 from voice.speaker import Speaker, Spoken
+from voice.stt_guard import GuardedRecognizer
 from voice.vad import VadConfig
 from voice.waiting import AgentConnector, Connected, Waiting, wait_sentence
 
@@ -38,6 +39,7 @@ REASONS_NL = {
     "no speech recognition": "er is geen spraakherkenning voor deze taal",
     "voice failure": "de spraaksynthese werkte niet",
     "other language": "de beller spreekt een taal die de assistent niet spreekt",
+    "speech recognition failure": "de spraakherkenning werkte niet",
 }
 LANGUAGE_NAMES_NL = {"nl": "Nederlands", "en": "Engels"}
 
@@ -117,7 +119,12 @@ class NoInput:
     pass
 
 
-Input = Utterance | Key | NoInput
+@dataclass(frozen=True, slots=True)
+class RecognizerFailed:
+    detail: str
+
+
+Input = Utterance | Key | NoInput | RecognizerFailed
 
 
 class CallEnded(Exception):
@@ -159,6 +166,9 @@ class CallSession:
         self.heard_turns = 0
         self.caller_language: LanguageChange | None = None
         """Set when the caller speaks a language the assistant does not serve."""
+        self.voiceless = False
+        """No voice could speak to this caller: the rest of the call is hold audio, with
+        no more silent tries (each would cost every voice's time budget)."""
 
     # ------------------------------------------------------------------ plumbing
 
@@ -276,6 +286,9 @@ class CallSession:
                 done = await self.on_key(item.digit)
             elif isinstance(item, NoInput):
                 done = await self.on_no_input()
+            elif isinstance(item, RecognizerFailed):
+                await self.fail("stt", item.detail, reason="speech recognition failure")
+                done = True
             else:
                 done = await self.on_utterance(item)
             if done:
@@ -432,6 +445,17 @@ class CallSession:
             await self.say(self.texts.not_heard)
         return False
 
+    def _guarded(self, engine: SttEngine | None) -> GuardedRecognizer | None:
+        """The call's recogniser, bounded in time; its failure hands the call off."""
+        if engine is None:
+            return None
+        report = self.inputs.put_nowait
+        return GuardedRecognizer(
+            engine.recognizer(),
+            self.settings.voice.stt_timeout_s,
+            lambda detail: report(RecognizerFailed(detail)),
+        )
+
     def _use_language(
         self,
         language: str,
@@ -443,7 +467,7 @@ class CallSession:
         """Speak and recognise *language* from now on (the next utterance on)."""
         self.language = language  # type: ignore[assignment]
         engine = self.s.stt(language)
-        self.listener.set_recognizer(engine.recognizer() if engine is not None else None)
+        self.listener.set_recognizer(self._guarded(engine))
         if record:
             why: dict[str, Any] = {"source": source} if source else {}
             if probability is not None:
@@ -456,6 +480,8 @@ class CallSession:
     async def say(
         self, text: str, *, interruptible: bool = True, language: str | None = None
     ) -> Spoken:
+        if self.voiceless:
+            return Spoken(False, failed=True)
         self.interruptible = interruptible
         self.speaking = True
         try:
@@ -467,17 +493,21 @@ class CallSession:
             except CallEnded:
                 task.cancel()
                 raise
-            return task.result()
+            spoken = task.result()
+            for fault in spoken.faults:  # a voice failed; the next one (or none) spoke
+                self.record("error", component="tts", detail=fault)
+            self.voiceless = spoken.failed
+            return spoken
         finally:
             self.speaking = False
             self.interruptible = True
 
     # ------------------------------------------------------------------ handoff
 
-    async def fail(self, component: str, detail: str) -> None:
+    async def fail(self, component: str, detail: str, *, reason: str | None = None) -> None:
         """A component broke: tell the caller if we can, then the queue."""
         self.record("error", component=component, detail=detail)
-        await self.hand_off_locally(f"{component} failure", told=False, apologize=True)
+        await self.hand_off_locally(reason or f"{component} failure", told=False, apologize=True)
 
     def local_summary(self, reason: str) -> dict[str, Any]:
         other = self.caller_language

@@ -49,6 +49,8 @@ class Spoken:
     """``time.monotonic()`` when the first audio was handed to the channel."""
     voice: str = ""
     cached: bool = False
+    faults: tuple[str, ...] = ()
+    """Voices that failed or overran their budget on the way (no personal data)."""
 
 
 class Rendered(NamedTuple):
@@ -67,15 +69,29 @@ VoiceChoice = Callable[[str], Sequence[TtsEngine]]
 class Speaker:
     """Shared by all calls: voices per language and the prompt cache."""
 
-    def __init__(self, voices: VoiceChoice, cache: PromptCache | None = None) -> None:
+    def __init__(
+        self, voices: VoiceChoice, cache: PromptCache | None = None, budget_s: float = 6.0
+    ) -> None:
         self.voices = voices
         self.cache = cache or PromptCache()
+        self.budget_s = budget_s
+        """Time for one sentence's synthesis (``voice.tts_timeout_s``); then the next voice."""
 
-    async def render(self, text: str, language: str, rate: int) -> AsyncIterator[Rendered]:
+    async def _synthesize(self, engine: TtsEngine, sentence: str) -> list[AudioChunk]:
+        # the pool budget frees the caller from a hung Piper job; the outer timeout from
+        # a hang outside the pool (espeak-ng has its own process timeout as well)
+        with workers.budget(self.budget_s):
+            async with asyncio.timeout(self.budget_s + 1.0):
+                return [c async for c in engine.synthesize(sentence)]
+
+    async def render(
+        self, text: str, language: str, rate: int, faults: list[str] | None = None
+    ) -> AsyncIterator[Rendered]:
         """Each sentence at *rate*, from the cache or the first voice that works.
 
-        A voice that fails hands the rest of the text, from the failing sentence on, to the
-        next one. Raises RuntimeError when no voice could say anything.
+        A voice that fails or overruns ``budget_s`` hands the rest of the text, from the
+        failing sentence on, to the next one (noted in *faults*). Raises RuntimeError when
+        no voice could say anything.
         """
         voices = list(self.voices(language))
         # The voice hears the spoken form ("0800-0543" in words, "AOW" as letters); the
@@ -96,9 +112,17 @@ class Speaker:
             while current < len(voices):
                 engine = voices[current]
                 try:
-                    chunks = [c async for c in engine.synthesize(sentence)]
-                except Exception:
+                    chunks = await self._synthesize(engine, sentence)
+                except TimeoutError:  # workers.JobTimeout too
+                    log.error("tts.voice_hung", extra={"voice": engine.name})
+                    if faults is not None:
+                        faults.append(f"{engine.name} took longer than {self.budget_s:g} s")
+                    current += 1
+                    continue
+                except Exception as exc:
                     log.warning("tts.voice_failed", extra={"voice": engine.name}, exc_info=True)
+                    if faults is not None:
+                        faults.append(f"{engine.name} failed: {type(exc).__name__}")
                     current += 1
                     continue
                 # trimming and resampling a sentence take milliseconds: off the event loop
@@ -142,8 +166,9 @@ class Speaker:
         futures: list[asyncio.Future[bool]] = []
         first: float | None = None
         last: Rendered | None = None
+        faults: list[str] = []
         try:
-            async for last in self.render(text, language, rate):
+            async for last in self.render(text, language, rate, faults):
                 if any(f.done() and not f.result() for f in futures):
                     break  # cut short while we were synthesizing: stop making more
                 futures.append(channel.play(last.pcm))
@@ -151,11 +176,13 @@ class Speaker:
                     first = time.monotonic()
         except RuntimeError:
             log.error("tts.no_voice", extra={"language": language})
-            return Spoken(False, failed=True)
+            return Spoken(False, failed=True, faults=tuple(faults))
         results = await asyncio.gather(*futures) if futures else []
         complete = bool(results) and all(results)
         voice, cached = (last.voice, last.cached) if last else ("", False)
-        return Spoken(complete, first_audio_at=first, voice=voice, cached=cached)
+        return Spoken(
+            complete, first_audio_at=first, voice=voice, cached=cached, faults=tuple(faults)
+        )
 
 
 LEAD_S = 0.02

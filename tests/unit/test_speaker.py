@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
 
 from telephony.playout import Playout
+from voice import workers
 from voice.audio import silence
 from voice.contracts import AudioChunk
 from voice.prompt_cache import FORMAT, PromptCache
@@ -178,3 +180,37 @@ async def test_a_rendering_of_the_written_text_is_not_replayed(tmp_path: Path) -
         Line(), "Bel 112.", "nl"
     )
     assert not spoken.cached and voice.spoken == ["Bel één één twee."]
+
+
+class HangingTts(FakeTts):
+    """A voice whose pool job never returns (until released)."""
+
+    def __init__(self, name: str, rate: int) -> None:
+        super().__init__(name, rate)
+        self.release = threading.Event()
+
+    async def synthesize(self, text: str) -> AsyncIterator[AudioChunk]:
+        await workers.run(self.release.wait, 30.0)
+        yield silence(0.1, self.sample_rate)
+
+
+async def test_a_hanging_voice_gives_way_at_its_budget_and_says_so() -> None:
+    primary = HangingTts("piper", 22050)
+    backup = FakeTts("espeak", 16000)
+    speaker = Speaker(lambda _lang: [primary, backup], budget_s=0.3)
+    try:
+        spoken = await speaker.say(Line(), "Een. Twee.", "nl")
+    finally:
+        primary.release.set()
+    # the hung sentence and the rest in the fallback voice; the record can tell
+    assert backup.spoken == ["Een.", "Twee."] and not spoken.failed
+    assert spoken.faults == ("piper took longer than 0.3 s",)
+
+
+async def test_no_voice_at_all_reports_every_fault() -> None:
+    speaker = Speaker(
+        lambda _lang: [FakeTts("piper", 22050, fail_on="Een"), FakeTts("espeak", 16000, "Een")]
+    )
+    spoken = await speaker.say(Line(), "Een.", "nl")
+    assert spoken.failed
+    assert spoken.faults == ("piper failed: RuntimeError", "espeak failed: RuntimeError")

@@ -377,7 +377,9 @@ async def test_no_voice_at_all_still_queues_the_caller(tmp_path: Path) -> None:
     h = harness(tmp_path, broken_voice=True)
     h.task = asyncio.ensure_future(h.session.run())
     await h.until(lambda: "queued" in h.kinds())
-    assert h.events("error")[0]["component"] == "voice"
+    # the voice's own failure, then the call's: no voice could speak
+    assert [e["component"] for e in h.events("error")] == ["tts", "voice"]
+    assert h.events("error")[0]["detail"] == "fake failed: RuntimeError"
     assert h.call.stream.played  # hold audio: not dead silence
     await h.finish()
 
@@ -569,4 +571,23 @@ async def test_whether_voice_can_cut_the_greeting_is_a_setting(
     h.session.say = spy  # type: ignore[method-assign]
     await h.start()
     assert said[0] == (h.session.texts.greeting, setting)
+    await h.finish()
+
+
+async def test_a_failing_recogniser_means_apology_and_an_agent(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    await h.start()
+    recognizer = h.session.listener._recognizer
+    assert recognizer is not None
+    # what the guard reports when the call's recogniser raises or overruns its budget
+    recognizer.on_fault("finish took longer than 8 s")  # type: ignore[attr-defined]
+    await h.until(lambda: "queued" in h.kinds())
+    error = h.events("error")[0]
+    assert (error["component"], error["detail"]) == ("stt", "finish took longer than 8 s")
+    handoff = h.events("handoff")[0]
+    assert handoff["reason"] == "speech recognition failure"
+    assert "spraakherkenning werkte niet" in handoff["summary"]["spoken"]
+    conf = h.session.settings.languages["nl"]
+    assert conf.apology in h.spoken() and conf.handoff in h.spoken()
+    assert h.dialogue.sent == []  # nothing went to Rasa
     await h.finish()

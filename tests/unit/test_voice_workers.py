@@ -125,3 +125,77 @@ async def test_shutdown_stops_the_real_time_lane_too() -> None:
     lane_threads = [t for t in threading.enumerate() if t.name.startswith("loket-listen")]
     assert not lane_threads
     assert await workers.run_fast(time.monotonic) > 0  # a new lane on next use
+
+
+# --- budgets and hung jobs --------------------------------------------------------------
+
+
+async def test_a_job_past_its_budget_hangs_aside_and_the_pool_makes_room() -> None:
+    workers.configure(2)
+    release = threading.Event()
+    try:
+        for hung in (1, 2):  # as many hung jobs as threads: each gets a fresh pool
+            with workers.budget(0.2), pytest.raises(workers.JobTimeout, match="running"):
+                await workers.run(release.wait, 30.0)
+            assert workers.stats().hung == hung
+            # the pool still runs two jobs side by side, at once
+            started = time.monotonic()
+            await asyncio.gather(workers.run(time.sleep, 0.2), workers.run(time.sleep, 0.2))
+            assert time.monotonic() - started < 0.35
+        # past the room the pool makes, it shrinks: one thread left of two
+        with workers.budget(0.2), pytest.raises(workers.JobTimeout):
+            await workers.run(release.wait, 30.0)
+        assert workers.stats().hung == 3
+        started = time.monotonic()
+        await asyncio.gather(workers.run(time.sleep, 0.2), workers.run(time.sleep, 0.2))
+        assert time.monotonic() - started >= 0.4
+    finally:
+        release.set()
+    async with asyncio.timeout(5):
+        while workers.stats().hung:
+            await asyncio.sleep(0.01)
+
+
+async def test_a_queued_job_past_its_budget_is_dropped_not_hung() -> None:
+    workers.configure(1)
+    ran: list[int] = []
+    blocker = asyncio.ensure_future(workers.run(time.sleep, 0.3))
+    await asyncio.sleep(0.05)
+    with workers.budget(0.1), pytest.raises(workers.JobTimeout, match="queued"):
+        await workers.run(ran.append, 1)
+    await blocker
+    await workers.run(ran.append, 2)
+    assert ran == [2] and workers.stats().hung == 0 and workers.stats().queued == 0
+
+
+async def test_a_job_within_its_budget_returns_and_budgets_nest() -> None:
+    with workers.budget(5):
+        assert await workers.run(pow, 2, 10) == 1024
+    with workers.budget(0.1), workers.budget(60), pytest.raises(workers.JobTimeout):
+        await workers.run(time.sleep, 0.4)  # the earlier deadline holds
+    async with asyncio.timeout(5):
+        while workers.stats().hung:
+            await asyncio.sleep(0.01)
+
+
+async def test_jobs_queued_behind_a_hung_job_run_once_it_is_given_up() -> None:
+    workers.configure(1)
+    release = threading.Event()
+    try:
+        hung = asyncio.ensure_future(_hang_within(0.3, release))
+        await asyncio.sleep(0.05)
+        behind = asyncio.ensure_future(workers.run(pow, 3, 3))  # queued behind it
+        with pytest.raises(workers.JobTimeout):
+            await hung
+        async with asyncio.timeout(1):
+            assert await behind == 27
+    finally:
+        release.set()
+    async with asyncio.timeout(5):
+        while workers.stats().hung:
+            await asyncio.sleep(0.01)
+
+
+async def _hang_within(budget_s: float, release: threading.Event) -> None:
+    with workers.budget(budget_s):
+        await workers.run(release.wait, 30.0)
