@@ -28,17 +28,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.e2e.test_phone_call import (
-    decode,
-    heard_share,
-    heard_since,
-    last_event,
-    piper,
-    question_wav,
-    records,
-    until_recorded,
-    whisper,
-)
+from tests import phone_helpers as ph
+from tests.e2e.test_phone_call import piper, question_wav, records, until_recorded, whisper
+from tests.phone_helpers import decode, heard_share, heard_since
 from tests.stack import Stack
 from tests.tools.rtp_audio import Pcm, save_wav
 from tests.tools.sip_caller import SipCaller, dial
@@ -68,7 +60,7 @@ def german_wav() -> Pcm:
 
 
 async def _after_the_dutch_greeting(stack: Stack, codec: str) -> tuple[SipCaller, int]:
-    before = last_event(stack)
+    before = ph.last_event(stack.records_path)
     call = await dial(stack.sip_uri, codecs=[codec])
     await call.wait_answered()
     await call.wait_for_audio(timeout=15)  # the Dutch greeting begins …
