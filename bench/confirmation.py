@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import json
 import random
 import re
@@ -212,7 +213,16 @@ def summarise(rows: list[tuple[str, tuple[str, str | None, float]]]) -> dict[str
         )
         shares["ends_with_person_after_no"] = shares["confirm_wrong"]
         by_threshold[str(threshold)] = shares
-    return {"n": len(rows), "by_threshold": by_threshold}
+    bins: dict[str, dict[str, float | None]] = {}
+    edges = (0.0, 0.2, 0.45, 0.6, 0.7, 0.8, 0.9, 0.95, 1.01)
+    for low, high in itertools.pairwise(edges):
+        inside = [(e, g) for e, g in rows if g[0] == "faq" and low <= g[2] < high]
+        right = sum(1 for e, g in inside if g[1] == e)
+        bins[f"{low:.2f}-{min(high, 1.0):.2f}"] = {
+            "n": len(inside),
+            "right_topic": round(right / len(inside), 3) if inside else None,
+        }  # fmt: skip
+    return {"n": len(rows), "by_threshold": by_threshold, "certainty_bins": bins}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -82,7 +82,8 @@ def test_every_answer_has_a_topic_name_in_dutch_and_english() -> None:
         topic = name.removeprefix("utter_faq/")
         nl = logic.topic_name(responses, topic, "nl")
         en = logic.topic_name(responses, topic, "en")
-        assert nl and en and nl != en or topic == "digid", (topic, nl, en)
+        assert nl and en, topic
+        assert nl != en or topic == "digid", (topic, nl)  # DigiD is DigiD in English too
     assert logic.topic_name(responses, "aow_payment", "nl") == "de betaaldatum van de AOW"
     assert logic.topic_name(responses, "nothing_like_it", "nl") is None
 
