@@ -7,7 +7,8 @@ for each answer the fact it must state, its source and a review-by date. Errors
 (exit code 1): an answer without a knowledge entry or source, an entry without an
 answer in Dutch and English, an answer that no longer states its fact, an answer
 longer than two sentences or 35 words, an answer without the topic name the
-confirmation question uses (`metadata: {topic: ...}` per language). Warning: the review-by date has passed.
+confirmation question uses (`metadata: {topic: ...}` per language). Warning: the
+review-by date has passed.
 Runs on the gateway's Python and on the Rasa one; needs only PyYAML.
 """
 

@@ -12,7 +12,9 @@ The NLU's certainty is the smaller of the intent's confidence and the chosen
 answer's: a sure `faq` with an unsure pick among the topics is still a guess. A
 recogniser that is itself unsure of the words can say so in the REST message's
 metadata (``asr_confidence``, 0..1): below ``asr_threshold`` even a confident NLU
-asks first. The thresholds come from bench/confirmation.py (results in
+asks first. ``language_thresholds`` (e.g. ``{en: 0.6}``) overrides ``threshold`` for
+the call's language (metadata ``language``): English arrives from a far better
+recogniser. The thresholds come from bench/confirmation.py (results in
 bench/results/confirmation.json).
 """
 
@@ -39,6 +41,15 @@ def certainty(message: Message, retrieval_intent: str) -> float | None:
     return min(intent, float(response.get("confidence") or 0.0))
 
 
+def metadata_language(message: Message) -> str | None:
+    """'nl', 'en', … from the message metadata ('en-GB' -> 'en'), if given."""
+    metadata = message.get("metadata")
+    value = metadata.get("language") if isinstance(metadata, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().lower()[:2]
+
+
 def asr_confidence(message: Message) -> float | None:
     """The recogniser's confidence from the message metadata, if it sent a usable one."""
     metadata = message.get("metadata")
@@ -56,10 +67,18 @@ class TopicConfirmation(StoredComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"retrieval_intent": "faq", "threshold": 0.8, "asr_threshold": 0.0}
+        return {
+            "retrieval_intent": "faq",
+            "threshold": 0.8,
+            "language_thresholds": {},
+            "asr_threshold": 0.0,
+        }
 
     def use(self, state: Any) -> None:  # nothing is trained: only the thresholds
         self._threshold = float(self._config["threshold"])
+        self._by_language = {
+            str(k): float(v) for k, v in (self._config["language_thresholds"] or {}).items()
+        }
         self._asr_threshold = float(self._config["asr_threshold"])
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -72,6 +91,7 @@ class TopicConfirmation(StoredComponent):
             heard = asr_confidence(message)
             if sure is None:
                 continue
-            if sure < self._threshold or (heard is not None and heard < self._asr_threshold):
+            threshold = self._by_language.get(metadata_language(message) or "", self._threshold)
+            if sure < threshold or (heard is not None and heard < self._asr_threshold):
                 override_intent(message, CONFIRM_INTENT, sure)
         return messages
