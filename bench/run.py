@@ -12,6 +12,8 @@ STEPS = [
     ("start-up synthesis", [sys.executable, "-m", "bench.warmup"]),
     ("Dutch speech recognition (fillets-ng)", [sys.executable, "-m", "bench.dutch_stt"]),
     ("spoken form of the answers", [sys.executable, "-m", "bench.speech_text"]),
+    ("Whisper confidence against WER (fillets-ng)", [sys.executable, "-m", "bench.asr_confidence"]),
+    ("confirmation when unsure", [sys.executable, "-m", "bench.confirmation"]),
     (
         "Rasa REST round trip",
         [str(ROOT / ".venv-rasa" / "bin" / "python"), "scripts/rasa/bench_rest.py"],

@@ -121,12 +121,23 @@ class RasaClient:
             await self._session.close()
 
     async def send(
-        self, sender: str, message: str, *, language: str, channel: str = "sip"
+        self,
+        sender: str,
+        message: str,
+        *,
+        language: str,
+        channel: str = "sip",
+        asr_confidence: float | None = None,
     ) -> BotTurn:
+        """One caller turn. ``asr_confidence`` (0..1, the recogniser's certainty of the
+        words) lets Rasa ask "U vraagt naar …, klopt dat?" when the words are doubtful."""
+        metadata: dict[str, Any] = {"channel": channel, "language": language}
+        if asr_confidence is not None:
+            metadata["asr_confidence"] = round(min(1.0, max(0.0, asr_confidence)), 3)
         body = {
             "sender": sender,
             "message": message if message.startswith("/") else clean_message(message),
-            "metadata": {"channel": channel, "language": language},
+            "metadata": metadata,
         }
         http = await self._http()
         started = time.perf_counter()

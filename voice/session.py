@@ -81,7 +81,13 @@ class CallLike(Protocol):
 
 class Dialogue(Protocol):
     async def send(
-        self, sender: str, message: str, *, language: str, channel: str = ...
+        self,
+        sender: str,
+        message: str,
+        *,
+        language: str,
+        channel: str = ...,
+        asr_confidence: float | None = ...,
     ) -> BotTurn: ...
 
 
@@ -398,7 +404,12 @@ class CallSession:
         asked = time.monotonic()
         try:
             turn = await self.s.dialogue.send(
-                self.call.id, message, language=self.language, channel=self.call.channel
+                self.call.id,
+                message,
+                language=self.language,
+                channel=self.call.channel,
+                # doubtful words make Rasa confirm the topic before answering
+                asr_confidence=heard.confidence if heard is not None else None,
             )
         except DialogueError as exc:
             log.warning("dialogue.failed", extra={"call_id": self.call.id, "error": str(exc)})

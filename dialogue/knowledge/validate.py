@@ -6,7 +6,9 @@ The answers' wording lives in the Rasa project (dialogue/rasa); facts.yml record
 for each answer the fact it must state, its source and a review-by date. Errors
 (exit code 1): an answer without a knowledge entry or source, an entry without an
 answer in Dutch and English, an answer that no longer states its fact, an answer
-longer than two sentences or 35 words. Warning: the review-by date has passed.
+longer than two sentences or 35 words, an answer without the topic name the
+confirmation question uses (`metadata: {topic: ...}` per language). Warning: the
+review-by date has passed.
 Runs on the gateway's Python and on the Rasa one; needs only PyYAML.
 """
 
@@ -145,6 +147,20 @@ def _check_entry(
         report.errors.append(f"{where}: no such response in dialogue/rasa (domain or data)")
         return
     texts = texts_by_language(variations)
+    if is_answer:
+        named = {
+            _language_of(v)
+            for v in variations
+            if isinstance(v.get("metadata"), dict)
+            and isinstance(v["metadata"].get("topic"), str)
+            and v["metadata"]["topic"].strip()
+        }
+        for lang in LANGUAGES:
+            if texts[lang] and lang not in named:
+                report.errors.append(
+                    f"{where}: no {lang} topic name for the confirmation question "
+                    '("U vraagt naar …, klopt dat?"): add `metadata: {topic: ...}`'
+                )
     must_state = entry.get("must_state") or {}
     for lang in LANGUAGES:
         if not texts[lang]:

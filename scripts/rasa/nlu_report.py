@@ -3,8 +3,10 @@
 Rasa reports the intent classifier (where every factual question is just `faq`) and
 the ResponseSelector (which topic, among the `faq` examples only) separately. What a
 caller gets depends on both, so this joins them into one label per example: the
-intent, or `faq/<topic>` when the intent is `faq`. A `faq` prediction for a message
-that is not a factual question has no topic and counts as `faq/?`.
+intent, or `faq/<topic>` when the intent is `faq` — or `confirm_topic`, an unsure
+`faq` the assistant asks about first ("U vraagt naar …, klopt dat?"), which counts as
+the topic it names. A `faq` prediction for a message that is not a factual question has
+no topic and counts as `faq/?`.
 
 Usage: python scripts/rasa/nlu_report.py <cv output dir> [--min-f1 0.8] [--min-topic-f1 0.7]
 Writes <dir>/summary.json and prints a table. Figures under the goals (--target-f1 0.9,
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 FAQ = "faq"
+CONFIRM = "confirm_topic"  # components/topic_confirmation.py: an unsure `faq`
 
 
 def _load(path: Path) -> list[dict[str, Any]]:
@@ -46,7 +49,7 @@ def joined_labels(out_dir: Path) -> list[tuple[str, str, str]]:
             selection = selections[text].pop(0) if gold == FAQ and selections[text] else None
             if gold == FAQ:
                 gold = str(selection["intent_response_key_target"]) if selection else "faq/?"
-            if pred == FAQ:
+            if pred in (FAQ, CONFIRM):
                 chosen = (selection or {}).get("intent_response_key_prediction") or {}
                 pred = str(chosen.get("name") or "faq/?")
             rows.append((text, gold, pred))

@@ -354,10 +354,14 @@ def norm(text: str) -> str:
 
 
 def understood(url: str, text: str) -> str:
-    """What the NLU made of `text`: an intent, or faq/<topic> for a factual question."""
+    """What the NLU made of `text`: an intent, or faq/<topic> for a factual question.
+
+    An unsure factual question (`confirm_topic`: the assistant asks "U vraagt naar …,
+    klopt dat?" first) counts as the topic it asks about.
+    """
     _, parsed = post_json(f"{url}/model/parse", {"text": text})
     intent = str(parsed["intent"]["name"])
-    if intent != "faq":
+    if intent not in ("faq", "confirm_topic"):
         return intent
     chosen = parsed.get("response_selector", {}).get("faq", {}).get("response", {})
     return str(chosen.get("intent_response_key", "faq"))

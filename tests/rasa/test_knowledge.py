@@ -21,9 +21,11 @@ ANSWER = dedent(
     responses:
       utter_faq/aow_payment:
       - text: "{nl}"
+        metadata: {{topic: "de AOW"}}
       - condition:
         - {{type: slot, name: language, value: en}}
         text: "{en}"
+        metadata: {{topic: "the state pension"}}
     """
 )
 
@@ -73,6 +75,17 @@ def test_the_project_itself_passes() -> None:
 def test_agreeing_answer_passes(tmp_path: Path) -> None:
     report = check(*make_project(tmp_path))
     assert (report.errors, report.warnings) == ([], [])
+
+
+def test_answer_without_a_topic_name_fails(tmp_path: Path) -> None:
+    rasa, facts = make_project(tmp_path)
+    answer = rasa / "data" / "nlu" / "aow.yml"
+    answer.write_text(answer.read_text().replace('metadata: {topic: "the state pension"}', ""))
+    report = check(rasa, facts)
+    assert [e for e in report.errors if "topic name" in e] == [
+        "utter_faq/aow_payment: no en topic name for the confirmation question "
+        '("U vraagt naar …, klopt dat?"): add `metadata: {topic: ...}`'
+    ]
 
 
 def test_answer_without_source_fails(tmp_path: Path) -> None:

@@ -141,11 +141,19 @@ class FakeDialogue:
     def __init__(self, replies: dict[str, BotTurn | Exception] | None = None) -> None:
         self.replies = replies or {}
         self.sent: list[tuple[str, str]] = []
+        self.asr_confidences: list[float | None] = []
 
     async def send(
-        self, sender: str, message: str, *, language: str, channel: str = "sip"
+        self,
+        sender: str,
+        message: str,
+        *,
+        language: str,
+        channel: str = "sip",
+        asr_confidence: float | None = None,
     ) -> BotTurn:
         self.sent.append((message, language))
+        self.asr_confidences.append(asr_confidence)
         reply = self.replies.get(message, BotTurn([f"answer to {message}"]))
         if isinstance(reply, Exception):
             raise reply
@@ -244,6 +252,7 @@ async def test_an_utterance_goes_to_rasa_and_the_answer_is_spoken(tmp_path: Path
     h.session.inputs.put_nowait(heard("wanneer wordt de aow betaald"))
     await h.until(lambda: "bot_said" in h.kinds())
     assert h.dialogue.sent == [("wanneer wordt de aow betaald", "nl")]
+    assert h.dialogue.asr_confidences == [0.9]  # the recogniser's, for "klopt dat?"
     assert "answer to wanneer wordt de aow betaald" in h.spoken()
     assert h.events("caller_said")[0]["text"] == "wanneer wordt de aow betaald"
     assert "turn" in h.kinds()

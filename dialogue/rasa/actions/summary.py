@@ -14,6 +14,9 @@ from .settings import clean_text
 HANDOFF_PREFIX = "utter_handoff_"
 FAQ_PREFIX = "utter_faq/"
 MISS_INTENTS = ("nlu_fallback", "out_of_scope")
+# handoff keys after the confirmation question (actions/confirmation.py) -> the reply
+CONFIRMATION_REPLIES = {"topic_denied": "no", "topic_unclear": "unclear"}
+CONFIRM_INTENT = "confirm_topic"
 LAST_WORDS_CHARS = 200
 SPOKEN_QUOTE_WORDS = 12
 
@@ -68,6 +71,24 @@ def last_words(events: Sequence[Mapping[str, Any]]) -> str:
         text = clean_text(event.get("text"), LAST_WORDS_CHARS)
         if text and not text.startswith("/"):
             return text
+    return ""
+
+
+def last_slot(events: Sequence[Mapping[str, Any]], name: str) -> Optional[str]:
+    """The latest value a slot was set to in these events (None if never, or unset)."""
+    for event in reversed(events):
+        if event.get("event") == "slot" and event.get("name") == name:
+            value = event.get("value")
+            return str(value) if value is not None else None
+    return None
+
+
+def unsure_question(events: Sequence[Mapping[str, Any]]) -> str:
+    """The caller's words the assistant was unsure of (the latest `confirm_topic`)."""
+    for event in reversed(events):
+        parse = event.get("parse_data") or {}
+        if event.get("event") == "user" and (parse.get("intent") or {}).get("name") == CONFIRM_INTENT:
+            return clean_text(event.get("text"), LAST_WORDS_CHARS)
     return ""
 
 
@@ -150,8 +171,20 @@ def build_handoff(
     asked = topics_asked(session)
     answered = topics_answered(session)
     words = last_words(session)
+    confirmation: Optional[Dict[str, Any]] = None
+    reason_spoken = str(reason_cfg.get("spoken", "wil een medewerker spreken"))
+    if key in CONFIRMATION_REPLIES:
+        # The agent hears what the assistant thought, and the question rather than "nee".
+        thought = last_slot(session, "candidate_topic")
+        words = unsure_question(session) or words
+        confirmation = {"topic": thought, "reply": CONFIRMATION_REPLIES[key]}
+        label = labels.get(thought, thought) if thought else "het onderwerp"
+        reason_spoken = reason_spoken.replace("{topic}", label)
     topic = keyword_topic(words, config.get("topic_keywords") or {}) if words else None
     topic = topic or (asked[-1] if asked else None)
+    if confirmation is not None:
+        # a "no" rejects the topic the words pointed to; an unclear reply leaves it standing
+        topic = None if confirmation["reply"] == "no" else topic or confirmation["topic"]
 
     queue = (
         reason_cfg.get("queue")
@@ -175,12 +208,16 @@ def build_handoff(
         "last_words": words,
         "turns": sum(1 for e in session if e.get("event") == "user"),
         "misses": misses,
+        "confirmation": confirmation,
         "spoken": spoken_summary(
             language=language,
-            reason_spoken=str(reason_cfg.get("spoken", "wil een medewerker spreken")),
+            reason_spoken=reason_spoken,
             urgent=priority == "urgent",
             # the topic is named only when it is not already among the answered ones
-            topic_label=labels.get(topic, topic) if topic and topic not in answered else None,
+            # (nor in the confirmation question the reason already names)
+            topic_label=labels.get(topic, topic)
+            if topic and topic not in answered and confirmation is None
+            else None,
             answered_labels=[labels.get(t, t) for t in answered],
             words=words,
         ),
