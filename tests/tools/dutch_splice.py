@@ -13,10 +13,14 @@ For every sentence in :data:`SENTENCES` and each of its preferred fillets voices
    16 kHz and after a G.711 round trip; while that is wrong, one word at a time is
    swapped for its next occurrence (a bounded search);
 4. only sentences recognised word for word at 16 kHz *and* through G.711 are kept
-   (WER 0 after normalisation), with what Whisper heard.
+   (WER 0 after normalisation), with what Whisper heard. (``--words``: measured
+   2026-12-03, none of SENTENCES was kept this way.)
 
-Run: ``flock /tmp/loket-heavy.lock .venv/bin/python -m tests.tools.dutch_splice``
-(a few minutes on two cores). The output is deterministic for a given faster-whisper
+By default only PHRASES are made: sentences of one or two phrases cut from named lines
+where the speaker pauses, kept when their key words are heard after G.711 (see PHRASES).
+
+Run: ``nice -n 10 .venv/bin/python -m tests.tools.dutch_splice`` (no servers; about a
+minute, ``--words`` much longer). The output is deterministic for a given faster-whisper
 and CPU; the committed recipe is what the tests build from.
 """
 
@@ -53,16 +57,41 @@ SENTENCES: tuple[tuple[str, str, str, str], ...] = (
     ("liever_mens", "ik heb liever een mens", "request_human", "v"),
     ("mens_praten", "ik wil met een mens praten", "request_human", "v"),
     ("geen_computer", "ik wil niet met een computer praten", "request_human", "v"),
+    ("geen_computer_graag", "geen computer alsjeblieft", "request_human", "vm"),
+    ("mens_geven", "geef me een mens", "request_human", "v"),
     ("geen_werk", "ik heb geen werk meer", "faq/uwv", "vm"),
+    ("geen_werk_kort", "ik heb geen werk", "faq/uwv", "vm"),
+    ("mijn_pensioen", "mijn pensioen", "faq/pension_overview", "v"),
     ("pensioen_later", "hoeveel pensioen krijg ik later", "faq/pension_overview", "v"),
     ("pensioen_zien", "waar zie ik mijn pensioen", "faq/pension_overview", "v"),
     ("auto_naam", "hoe zet ik een auto op mijn naam", "faq/vehicle_registration", "m"),
     ("auto_zetten", "auto op naam zetten", "faq/vehicle_registration", "m"),
 )
+# Word-by-word splices of this fast acted speech are heard as another sentence (Whisper
+# base: "ik wil met iemand praten" -> "ik wil hier even met de moeiteen moeite", often
+# rejected by the guard or identified as Italian). So the recipe's sentences are made
+# of few PHRASES, each cut from a named line where the speaker pauses (a line's start
+# or end, a comma or dash), and kept when Whisper hears the words the intent hangs on
+# (KEY words) after G.711 and the guard takes it as speech; the WER of
+# what it heard is recorded. (name, text, intent, key words, [(level, id, run), ...]).
+PHRASES: tuple[tuple[str, str, str, tuple[str, ...], tuple[tuple[str, str, str], ...]], ...] = (
+    ("een_mens", "een mens", "request_human", ("mens",),
+     (("computer", "poc-v-kam0", "een mens"),)),
+    ("geen_werk_zwaar", "ik heb geen werk", "faq/uwv", ("geen", "werk"),
+     (("start", "1st-v-netusim", "ik heb geen"), ("puzzle", "puc-v-fuska1", "werk"))),
+    ("geen_werk_aan", "ik heb geen werk", "faq/uwv", ("geen", "werk"),
+     (("start", "1st-v-netusim", "ik heb geen"), ("labyrinth", "bl-v-pozadi", "werk"))),
+    ("geen_werk_nevim", "ik heb geen werk", "faq/uwv", ("geen", "werk"),
+     (("labyrinth", "bl-v-nevim0", "ik heb geen"), ("puzzle", "puc-v-fuska1", "werk"))),
+    ("iemand_daar", "hallo is daar iemand", "request_human", ("iemand",),
+     (("submarine", "zr-v-hej", "hallo is daar iemand"),)),
+)  # fmt: skip
+END_SHIFTS_S = (0.0, 0.06, -0.04, 0.12)  # where a phrase's cut ends, around the pause
 LINES_PER_WORD = 6  # lines aligned per run and voice (shortest first: alignment is sharper)
-TRIES = 12  # splices decoded per sentence and voice at most
+TRIES = 20  # splices decoded per sentence and voice at most
+REFINE = 4  # occurrences per run whose cut is refined by decoding (slow: ~12 decodes)
 PAD_S = 0.06  # cut this much wider than the alignment before tightening
-PAUSE_S = 0.12
+PAUSES_S = (0.12, 0.25)  # the pause between runs: short first, then as a slow speaker
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,34 +266,87 @@ def make(aligner: Aligner, name: str, text: str, intent: str, voices: str) -> di
             print(f"  {name} {voice}: not aligned {[k for k in keys if not found[k]]}", flush=True)
             continue
         refined: dict[str, list[Occurrence]] = {}
-        for key in keys:  # the first REFINED occurrences of each run that Whisper hears
-            refined[key] = []
-            for occurrence in found[key]:
-                if len(refined[key]) >= 3:
-                    break
-                moved = refine(aligner, occurrence.cut)
-                if moved is not None:
-                    refined[key].append(Occurrence(moved, occurrence.probability))
-        if any(not refined[k] for k in keys):
-            print(f"  {name} {voice}: not heard {[k for k in keys if not refined[k]]}", flush=True)
-            continue
-        for tries, choice in enumerate(candidates(keys, refined)):
-            if tries >= TRIES:
+        for key in keys:
+            # The occurrences whose cut Whisper hears begin and end with the run first
+            # (refined), then the plain alignment cuts: the refinement needs Whisper to
+            # hear the rest of the line right, which it often does not on acted speech,
+            # and the decode of the whole splice below is the check that counts.
+            moved = [refine(aligner, o.cut) for o in found[key][:REFINE]]
+            refined[key] = [
+                Occurrence(m, o.probability)
+                for m, o in zip(moved, found[key], strict=False)
+                if m is not None
+            ]
+            refined[key] += [o for o in found[key] if o.cut not in {r.cut for r in refined[key]}]
+        tries = ((c, p) for c in candidates(keys, refined) for p in PAUSES_S)
+        for n, (choice, pause) in enumerate(tries):
+            if n >= TRIES:
                 break
             cuts = tuple(refined[k][c].cut for k, c in zip(keys, choice, strict=True))
-            pcm = splice(cuts, PAUSE_S)
+            pcm = splice(cuts, pause)
             wide = aligner.decode(pcm)
             narrow = aligner.decode(g711_round_trip(pcm)) if wer(text, wide) == 0 else ""
-            print(f"  {name} {voice} {keys} {choice}: 16k {wide!r} g711 {narrow!r}", flush=True)
+            said = f"16k {wide!r} g711 {narrow!r}"
+            print(f"  {name} {voice} {keys} {choice} {pause}: {said}", flush=True)
             if wer(text, wide) == 0 and wer(text, narrow) == 0:
                 return {
                     "name": name,
                     "text": text,
                     "intent": intent,
                     "speaker": voice,
-                    "pause_s": PAUSE_S,
+                    "pause_s": pause,
                     "words": [asdict(c) for c in cuts],
                     "checked": {"16k": wide, "g711": narrow},
+                }
+    return None
+
+
+def phrase_cut(aligner: Aligner, level: str, ident: str, run: str, shift: float) -> WordCut:
+    """The run of words in the line, cut at the quiet before it and after it (+ shift)."""
+    line = line_by_id(level, ident)
+    if line.ident not in aligner.cache:
+        aligner.cache[line.ident] = aligner.align(line)
+    aligned = [a for a in aligner.cache[line.ident] if normalise(a["word"])]
+    said = [normalise(a["word"])[0] for a in aligned]
+    words = normalise(run)
+    k = next(i for i in range(len(said)) if said[i : i + len(words)] == words)
+    levels = _levels(np.frombuffer(load_pcm(line.path), dtype="<i2"))
+    start = snap(levels, float(aligned[k]["start"]), 0.08, 0.02) if k else 0.0
+    end = snap(levels, float(aligned[k + len(words) - 1]["end"]), 0.02, 0.15) + shift
+    end = min(end, len(levels) / 100)
+    return WordCut(run, level, ident, round(max(0.0, start), 3), round(end, 3))
+
+
+def make_phrases(
+    aligner: Aligner,
+    name: str,
+    text: str,
+    intent: str,
+    keys: tuple[str, ...],
+    pieces: tuple[tuple[str, str, str], ...],
+) -> dict[str, Any] | None:
+    """The sentence from its phrases, kept when its key words are heard (see PHRASES)."""
+    for shift in END_SHIFTS_S:
+        cuts = tuple(phrase_cut(aligner, lv, ident, run, shift) for lv, ident, run in pieces)
+        for pause in PAUSES_S[: 1 if len(cuts) == 1 else None]:
+            # (0.3 s of quiet either side was tried: Whisper heard less, not more)
+            pcm = splice(cuts, pause)
+            wide = aligner.decode(pcm)
+            narrow = aligner.decode(g711_round_trip(pcm))
+            print(f"  {name} {shift} {pause}: 16k {wide!r} g711 {narrow!r}", flush=True)
+            # the key words after G.711: the line the phone callers (and the e2e test) use;
+            # at 16 kHz Whisper base hears this acted speech no better (recorded below)
+            if all(k in normalise(narrow) for k in keys):
+                return {
+                    "name": name,
+                    "text": text,
+                    "intent": intent,
+                    "speaker": line_by_id(*pieces[0][:2]).speaker,
+                    "pause_s": pause,
+                    "words": [asdict(c) for c in cuts],
+                    "keys": list(keys),
+                    "checked": {"16k": wide, "g711": narrow},
+                    "wer": {"16k": round(wer(text, wide), 3), "g711": round(wer(text, narrow), 3)},
                 }
     return None
 
@@ -275,6 +357,9 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--out", type=Path, default=RECIPE)
+    parser.add_argument(
+        "--words", action="store_true", help="also search word-by-word splices (slow, rarely kept)"
+    )
     args = parser.parse_args()
     found = resolve(get_entry("whisper-base"), load_settings().models.dir)
     if found.path is None:
@@ -282,7 +367,13 @@ def main() -> None:
     aligner = Aligner(found.path)
     kept: list[dict[str, Any]] = []
     dropped: list[str] = []
-    for name, text, intent, voices in SENTENCES:
+    for name, text, intent, keys, pieces in PHRASES:
+        made = make_phrases(aligner, name, text, intent, keys, pieces)
+        if made:
+            kept.append(made)
+        else:
+            dropped.append(name)
+    for name, text, intent, voices in SENTENCES if args.words else ():
         made = make(aligner, name, text, intent, voices)
         if made:
             kept.append(made)

@@ -55,3 +55,13 @@ def test_outcomes() -> None:
     assert outcome("request_human", person, answers) == ("person", "")
     assert outcome("faq/uwv", None, answers) == ("not_recognised", "")
     assert outcome("faq/uwv", BotTurn(["Dat begreep ik niet."]), answers)[0] == "wrong_answer"
+
+
+def test_committed_recipe_keeps_what_it_says_it_heard() -> None:
+    from tests.tools.dutch_utterances import RECIPE
+
+    data = json.loads(RECIPE.read_text(encoding="utf-8"))
+    for u in data["utterances"]:
+        heard = normalise(u["checked"]["g711"])
+        assert all(k in heard for k in u.get("keys", normalise(u["text"]))), u
+        assert u["wer"]["g711"] == round(wer(u["text"], u["checked"]["g711"]), 3), u
