@@ -20,93 +20,35 @@ Run: ``.venv/bin/python -m bench.dutch_stt`` → ``bench/results/dutch_stt.json`
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import time
-import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiortp.codecs import get_codec
-
 from bench.common import RESULTS, write_result
 from config.settings import load_settings
-from voice.audio import from_float, noise, silence_bytes
+from tests.tools.fillets import (
+    FILLETS,
+    INSTALL_HINT,
+    RATE,
+    Line,
+    edits,
+    fillets_lines,
+    g711_round_trip,
+    load_pcm,
+    normalise,
+    subset,
+)
+from voice.audio import noise, silence_bytes
 from voice.model_registry import ENTRIES, resolve
-from voice.resample import resample
 from voice.stt_whisper import WhisperStt
 
-FILLETS = Path("/usr/share/games/fillets-ng")
 OUT = RESULTS / "dutch_stt.json"
-RATE = 16000
 VOCABULARY_PROMPT = (
     "Vragen aan de Rijksoverheid over de AOW, het UWV, DUO, DigiD, de Belastingdienst, "
     "de SVB, toeslagen, zorgtoeslag, huurtoeslag, kinderbijslag of een medewerker."
 )
-_DIALOG = re.compile(r'dialogId\(\s*"([^"]+)"[^)]*\)\s*dialogStr\(\s*"((?:[^"\\]|\\.)*)"\s*\)')
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    level: str
-    ident: str
-    text: str
-    path: Path
-
-
-def fillets_lines(root: Path = FILLETS) -> list[Line]:
-    """Every Dutch line with both speech and text, sorted by level and id."""
-    lines = []
-    for script in sorted((root / "script").glob("*/dialogs_nl.lua")):
-        level = script.parent.name
-        for ident, text in _DIALOG.findall(script.read_text(encoding="utf-8")):
-            ogg = root / "sound" / level / "nl" / f"{ident}.ogg"
-            if ogg.is_file() and text.strip():
-                lines.append(Line(level, ident, text.replace('\\"', '"'), ogg))
-    return lines
-
-
-def subset(lines: list[Line], n: int) -> list[Line]:
-    """A fixed spread of *n* lines: every k-th of the sorted list."""
-    if n >= len(lines):
-        return lines
-    step = len(lines) / n
-    return [lines[int(i * step)] for i in range(n)]
-
-
-def normalise(text: str) -> list[str]:
-    """Lowercase words without punctuation; digits and letters (accents too) are kept."""
-    text = unicodedata.normalize("NFC", text.lower()).replace("’", "'")
-    text = re.sub(r"(?<!\w)'|'(?!\w)", " ", text)  # quotes, not the ' of "zo'n"
-    return re.sub(r"[^\w' ]+", " ", text).split()
-
-
-def edits(ref: list[str], hyp: list[str]) -> int:
-    """Word-level Levenshtein distance."""
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1]
-
-
-def load_pcm(path: Path) -> bytes:
-    from faster_whisper.audio import decode_audio
-
-    return from_float(decode_audio(str(path), sampling_rate=RATE))
-
-
-def g711_round_trip(pcm: bytes) -> bytes:
-    """16 kHz → 8 kHz PCMU (μ-law) → 16 kHz, as a caller on a G.711 line is heard."""
-    codec = get_codec(0)
-    narrow = resample(pcm, RATE, 8000)
-    decoded = b"".join(
-        codec.decode(codec.encode(narrow[i : i + 320])) for i in range(0, len(narrow), 320)
-    )
-    return resample(decoded, 8000, RATE)
 
 
 def rss_mb(field: str = "VmRSS") -> float:
@@ -245,9 +187,7 @@ def main() -> None:
     args = parser.parse_args()
     everything = fillets_lines()
     if not everything:
-        raise SystemExit(
-            f"no Dutch speech under {FILLETS}: apt-get install fillets-ng-data-nl fillets-ng-data"
-        )
+        raise SystemExit(f"no Dutch speech under {FILLETS}: {INSTALL_HINT}")
     lines = subset(everything, args.lines)
     wide = [load_pcm(line.path) for line in lines]
     narrow = [g711_round_trip(pcm) for pcm in wide]

@@ -11,6 +11,10 @@ STEPS = [
     ("speech engines", [sys.executable, "-m", "bench.engines"]),
     ("start-up synthesis", [sys.executable, "-m", "bench.warmup"]),
     ("Dutch speech recognition (fillets-ng)", [sys.executable, "-m", "bench.dutch_stt"]),
+    (
+        "Dutch outcomes from speech (answer, confirmation, person)",
+        [sys.executable, "-m", "bench.dutch_outcomes"],
+    ),
     ("spoken form of the answers", [sys.executable, "-m", "bench.speech_text"]),
     ("Whisper confidence against WER (fillets-ng)", [sys.executable, "-m", "bench.asr_confidence"]),
     ("confirmation when unsure", [sys.executable, "-m", "bench.confirmation"]),

@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests import phone_helpers as ph
-from tests.e2e.test_phone_call import piper, question_wav, records, until_recorded, whisper
-from tests.phone_helpers import decode, heard_share, heard_since
+from tests.e2e.calls import heard_share, heard_since, last_event, records, until_recorded
+from tests.e2e.test_phone_call import piper, question_wav, whisper
+from tests.phone_helpers import decode
 from tests.stack import Stack
 from tests.tools.rtp_audio import Pcm, save_wav
 from tests.tools.sip_caller import SipCaller, dial
@@ -60,7 +60,7 @@ def german_wav() -> Pcm:
 
 
 async def _after_the_dutch_greeting(stack: Stack, codec: str) -> tuple[SipCaller, int]:
-    before = ph.last_event(stack.records_path)
+    before = last_event(stack)
     call = await dial(stack.sip_uri, codecs=[codec])
     await call.wait_answered()
     await call.wait_for_audio(timeout=15)  # the Dutch greeting begins …

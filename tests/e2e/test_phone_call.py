@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from tests import phone_helpers as ph
+from tests.e2e.calls import records, until_recorded
 from tests.phone_helpers import decode, heard_share, heard_since
 from tests.stack import Stack
 from tests.tools.rtp_audio import Pcm, save_wav
@@ -48,14 +49,6 @@ def question_wav(piper: PiperTts) -> Pcm:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with Stack(tmp_path_factory.mktemp("stack")) as running:
         yield running
-
-
-def records(stack: Stack, since: int = 0) -> list[tuple[str, str]]:
-    return ph.records(stack.records_path, since)
-
-
-async def until_recorded(stack: Stack, kind: str, count: int, since: int, timeout: float) -> None:
-    await ph.until_recorded(stack.records_path, kind, count, since, timeout)
 
 
 async def test_caller_presses_9_asks_in_english_and_hears_the_fact(

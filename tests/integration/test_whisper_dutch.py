@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.dutch_stt import Line, edits, fillets_lines, g711_round_trip, load_pcm, normalise
 from config.settings import load_settings
+from tests.tools.fillets import Line, edits, fillets_lines, g711_round_trip, load_pcm, normalise
 from voice.model_registry import get_entry, resolve
 from voice.stt_whisper import WhisperStt
 
