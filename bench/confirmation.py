@@ -21,23 +21,22 @@ another intent (a handoff path, small talk). Writes bench/results/confirmation.j
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import itertools
 import json
 import random
 import re
-import sys
 import tempfile
 import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import yaml
 
 from bench.common import ROOT, write_result
+from tests.tools.fillets import edits
+from tests.tools.modules import load_module
 
 RASA_DIR = ROOT / "dialogue" / "rasa"
 UNSEEN = ROOT / "tests" / "rasa" / "unseen_phrasings.txt"
@@ -65,15 +64,6 @@ DUTCH_HINTS = frozenset(
     "de het een ik mijn wanneer waar hoe wat is van voor bij wordt krijg moet kan ik "
     "ben niet geen ook nog dat die met op aan heb wil".split()
 )
-
-
-def load_module(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def is_dutch(text: str) -> bool:
@@ -107,15 +97,6 @@ def words_of(text: str) -> list[str]:
     return re.findall(r"[\w'-]+", text.lower())
 
 
-def edit_distance(a: list[str] | str, b: list[str] | str) -> int:
-    row = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, y in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
-    return row[-1]
-
-
 class Mishearing:
     """Corrupts a sentence like Whisper base does on Dutch, at about ``rate`` WER."""
 
@@ -137,9 +118,9 @@ class Mishearing:
         return word
 
     def real_word(self, word: str) -> str:
-        near = sorted(
-            (edit_distance(word, w), w) for w in self.lexicon if w != word and w[:1] == word[:1]
-        )[:4]
+        near = sorted((edits(word, w), w) for w in self.lexicon if w != word and w[:1] == word[:1])[
+            :4
+        ]
         return self.rng.choice(near)[1] if near else word
 
     def __call__(self, text: str) -> str:
@@ -269,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
                     hear = Mishearing(lexicon, level, seed, FILLERS[language])
                     for topic, text in lines:
                         heard = hear(text) if level else " ".join(words_of(text))
-                        errors += edit_distance(words_of(text), words_of(heard))
+                        errors += edits(words_of(text), words_of(heard))
                         words += len(words_of(text))
                         rows.append((topic, verdict(parse(url, heard))))
                         if name == "unseen" and copy == 0 and level > 0.3 and len(samples) < 16:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,8 +79,8 @@ def normalise(text: str) -> list[str]:
     return re.sub(r"[^\w' ]+", " ", text).split()
 
 
-def edits(ref: list[str], hyp: list[str]) -> int:
-    """Word-level Levenshtein distance."""
+def edits(ref: Sequence[str], hyp: Sequence[str]) -> int:
+    """Levenshtein distance: of words for word lists, of letters for strings."""
     row = list(range(len(hyp) + 1))
     for i, r in enumerate(ref, 1):
         prev, row[0] = row[0], i
