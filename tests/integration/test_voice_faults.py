@@ -45,7 +45,13 @@ class Dialogue:
         self.sent: list[tuple[str, str]] = []
 
     async def send(
-        self, sender: str, message: str, *, language: str, channel: str = "sip"
+        self,
+        sender: str,
+        message: str,
+        *,
+        language: str,
+        channel: str = "sip",
+        asr_confidence: float | None = None,
     ) -> BotTurn:
         self.sent.append((sender, message))
         return BotTurn([ANSWER])
