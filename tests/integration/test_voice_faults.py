@@ -27,6 +27,7 @@ from dialogue.rasa_client import BotTurn
 from tests import phone_helpers as ph
 from tests.gateway_fixture import RunningGateway, gateway_env, running_gateway
 from tests.tools.rtp_audio import Pcm
+from tests.tools.scripted_dialogue import ScriptedDialogue
 from tests.tools.sip_caller import SipCaller, dial
 from voice import workers
 from voice.contracts import AudioChunk, Recognizer, SttEngine, Transcript, TtsEngine
@@ -36,25 +37,6 @@ pytestmark = [pytest.mark.interop, pytest.mark.timeout(180)]
 
 ANSWER = "The state pension is paid on the twenty third of every month."
 HOLD_S = 60.0  # a hung job holds its thread this long unless the test lets it go
-
-
-class Dialogue:
-    """Rasa's part, scripted: every turn gets the same answer."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    async def send(
-        self,
-        sender: str,
-        message: str,
-        *,
-        language: str,
-        channel: str = "sip",
-        asr_confidence: float | None = None,
-    ) -> BotTurn:
-        self.sent.append((sender, message))
-        return BotTurn([ANSWER])
 
 
 class FaultyRecognizer:
@@ -195,7 +177,7 @@ async def test_a_failing_recogniser_hands_that_call_off_and_the_other_goes_on(
     env: dict[str, str], whisper: WhisperStt, question: Pcm, mode: str
 ) -> None:
     async with running_gateway(env) as gw:
-        gw.gateway.services.dialogue = Dialogue()
+        gw.gateway.services.dialogue = ScriptedDialogue(default=BotTurn([ANSWER]))
         stt = FaultySttEngine(gw.gateway.voices.stt["en"], mode, faulty={0})
         gw.gateway.voices.stt["en"] = stt
         a = b = None
@@ -235,7 +217,7 @@ async def test_a_hanging_voice_gives_way_to_espeak_and_the_call_goes_on(
     env: dict[str, str], whisper: WhisperStt, question: Pcm
 ) -> None:
     async with running_gateway(env) as gw:
-        gw.gateway.services.dialogue = Dialogue()
+        gw.gateway.services.dialogue = ScriptedDialogue(default=BotTurn([ANSWER]))
         voices = gw.gateway.voices.tts["en"]
         assert [v.name for v in voices] == ["piper", "espeak"]
         piper = FaultyVoice(voices[0], "hang")
@@ -273,7 +255,7 @@ async def test_no_voice_at_all_means_hold_audio_and_the_queue(
     env: dict[str, str], whisper: WhisperStt, question: Pcm
 ) -> None:
     async with running_gateway(env) as gw:
-        gw.gateway.services.dialogue = Dialogue()
+        gw.gateway.services.dialogue = ScriptedDialogue(default=BotTurn([ANSWER]))
         voices = gw.gateway.voices.tts["en"]
         faulty = [FaultyVoice(v, "raise") for v in voices]
         voices[:] = faulty

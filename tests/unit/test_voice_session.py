@@ -19,6 +19,7 @@ from dialogue.rasa_client import BotTurn, DialogueError, Handoff
 from loket.records import Records
 from telephony.acd_model import AcdConfig
 from telephony.agent_queue import InProcessQueue
+from tests.tools.scripted_dialogue import ScriptedDialogue
 from voice.contracts import AudioChunk, Recognizer, SttEngine, Transcript
 from voice.listener import Utterance
 from voice.prompt_cache import PromptCache
@@ -137,34 +138,11 @@ class FakeStt:
         return FakeRecognizer()
 
 
-class FakeDialogue:
-    def __init__(self, replies: dict[str, BotTurn | Exception] | None = None) -> None:
-        self.replies = replies or {}
-        self.sent: list[tuple[str, str]] = []
-        self.asr_confidences: list[float | None] = []
-
-    async def send(
-        self,
-        sender: str,
-        message: str,
-        *,
-        language: str,
-        channel: str = "sip",
-        asr_confidence: float | None = None,
-    ) -> BotTurn:
-        self.sent.append((message, language))
-        self.asr_confidences.append(asr_confidence)
-        reply = self.replies.get(message, BotTurn([f"answer to {message}"]))
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
-
 @dataclass
 class Harness:
     session: CallSession
     call: FakeCall
-    dialogue: FakeDialogue
+    dialogue: ScriptedDialogue
     records: Records
     voices: dict[str, FakeTts]
     queue: InProcessQueue
@@ -213,7 +191,7 @@ def harness(
     voices = {lang: FakeTts(lang, fail=broken_voice) for lang in ("nl", "en")}
     stts: dict[str, SttEngine] = {lang: FakeStt(lang) for lang in stt_languages}
     records = Records(tmp_path / "r.sqlite", "salt")
-    dialogue = FakeDialogue(replies)
+    dialogue = ScriptedDialogue(replies)
     conf = conf or settings()
     queue = InProcessQueue(AcdConfig.from_mapping(conf.queue.model_dump()))
     services = VoiceServices(
