@@ -56,6 +56,13 @@ class RateSettings(_Section):
     """How many at once, after a quiet spell."""
 
 
+def quotable(value: str, key: str) -> str:
+    """*value*, which goes inside a quoted digest parameter: no quote, backslash or newline."""
+    if any(c in value for c in '"\\\r\n'):
+        raise ValueError(f"{key}: no quotes, backslashes or newlines")
+    return value
+
+
 class DigestUser(_Section):
     username: str = Field(min_length=1, max_length=128)
     password: str | None = None
@@ -67,9 +74,7 @@ class DigestUser(_Section):
     @field_validator("username")
     @classmethod
     def _plain(cls, value: str) -> str:
-        if any(c in value for c in '"\\\r\n'):
-            raise ValueError("sip.security.users.username: no quotes, backslashes or newlines")
-        return value
+        return quotable(value, "sip.security.users.username")
 
     @model_validator(mode="after")
     def _secret(self) -> DigestUser:
@@ -137,9 +142,7 @@ class SipSecuritySettings(_Section):
     @field_validator("realm")
     @classmethod
     def _realm(cls, value: str) -> str:
-        if any(c in value for c in '"\\\r\n'):
-            raise ValueError("sip.security.realm: no quotes, backslashes or newlines")
-        return value
+        return quotable(value, "sip.security.realm")
 
     @model_validator(mode="after")
     def _consistent(self) -> SipSecuritySettings:
