@@ -28,11 +28,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.e2e.calls import heard_share, heard_since, last_event, records, until_recorded
+from tests.e2e.calls import (
+    ask_and_hear,
+    heard_share,
+    heard_since,
+    last_event,
+    records,
+    until_recorded,
+)
 from tests.e2e.test_phone_call import piper, question_wav, whisper
 from tests.phone_helpers import decode
 from tests.stack import Stack
-from tests.tools.rtp_audio import Pcm, save_wav
+from tests.tools.rtp_audio import Pcm
 from tests.tools.sip_caller import SipCaller, dial
 from voice.audio import concat
 from voice.contracts import AudioChunk
@@ -77,16 +84,8 @@ async def test_an_english_caller_who_does_not_press_9_hears_the_english_answer(
     stack: Stack, question_wav: Pcm, whisper: WhisperStt, tmp_path: Path
 ) -> None:
     call, before = await _after_the_dutch_greeting(stack, "PCMU")
-    try:
-        turn = await call.ask(question_wav, reply_timeout=25)
-        await until_recorded(stack, "turn", 1, before, timeout=30)  # the reply was played
-        await call.wait_for_silence(1.2, timeout=30)
-    finally:
-        await call.close()
-    pcm, rate = heard_since(call, turn.speech_end)
-    decoded = decode(whisper, pcm, rate)
     wav = tmp_path / "reply.wav"
-    save_wav(wav, Pcm(np.frombuffer(pcm, dtype="<i2"), rate))
+    _, decoded = await ask_and_hear(stack, call, question_wav, before, whisper, wav, 25)
     events = records(stack, before)
     evidence = (decoded, events, str(wav))
     assert "dtmf" not in [k for k, _ in events], evidence  # no key was pressed

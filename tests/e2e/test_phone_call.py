@@ -15,14 +15,13 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tests import phone_helpers as ph
-from tests.e2e.calls import records, until_recorded
+from tests.e2e.calls import ask_and_hear, records
 from tests.phone_helpers import decode, heard_share, heard_since
 from tests.stack import Stack
-from tests.tools.rtp_audio import Pcm, save_wav
+from tests.tools.rtp_audio import Pcm
 from tests.tools.sip_caller import dial
 from voice.stt_whisper import WhisperStt
 from voice.tts_piper import PiperTts
@@ -55,19 +54,11 @@ async def test_caller_presses_9_asks_in_english_and_hears_the_fact(
     stack: Stack, question_wav: Pcm, whisper: WhisperStt, tmp_path: Path
 ) -> None:
     call, before = await ph.greeting_then_english(stack.sip_uri, stack.records_path)
-    try:
-        turn = await call.ask(question_wav, reply_timeout=20)
-        await until_recorded(stack, "turn", 1, before, timeout=30)  # the reply was played
-        await call.wait_for_silence(1.2, timeout=30)
-    finally:
-        await call.close()
-    pcm, rate = heard_since(call, turn.speech_end)
-    decoded = decode(whisper, pcm, rate)
+    wav = tmp_path / "reply.wav"
+    turn, decoded = await ask_and_hear(stack, call, question_wav, before, whisper, wav, 20)
     reply = decoded.text
     # What went wrong, if this fails: what Whisper made of the reply (and why it was
     # rejected), the call's records, and the reply's audio to listen to.
-    wav = tmp_path / "reply.wav"
-    save_wav(wav, Pcm(np.frombuffer(pcm, dtype="<i2"), rate))
     events = records(stack, before)
     evidence = (decoded, events, turn, str(wav))
     # The gateway said the AOW answer (it names the SVB) …
