@@ -32,6 +32,7 @@ from telephony.sip.message import (
     response_usable,
     salvage_request,
 )
+from telephony.sip.timer_heap import TimerHeap
 from telephony.sip.transaction import ClientTransaction, Peer, ServerTransaction, TxState
 from telephony.sip.uac import OutgoingCalls
 
@@ -65,6 +66,8 @@ class SipCore:
         self.dialogs: dict[str, Dialog] = {}
         self._server_tx: dict[tuple[str, ...], ServerTransaction] = {}
         self._client_tx: dict[str, ClientTransaction] = {}
+        self._server_timers = TimerHeap[tuple[str, ...]](self._server_deadline)
+        self._client_timers = TimerHeap[str](self._client_deadline)
         self._out: list[tuple[bytes, Peer]] = []
         self._events: deque[ev.Event] = deque()
         self.accepting = True
@@ -87,12 +90,32 @@ class SipCore:
         return sum(1 for d in self.dialogs.values() if d.state is not DialogState.TERMINATED)
 
     def next_timer(self) -> float | None:
-        deadlines = [t for tx in self._server_tx.values() if (t := tx.next_deadline()) is not None]
-        deadlines += [t for tx in self._client_tx.values() if (t := tx.next_deadline()) is not None]
-        uac = self.uac.next_timer()
-        if uac is not None:
-            deadlines.append(uac)
+        deadlines = [
+            t
+            for t in (
+                self._server_timers.earliest(),
+                self._client_timers.earliest(),
+                self.uac.next_timer(),
+            )
+            if t is not None
+        ]
         return min(deadlines) if deadlines else None
+
+    def _server_deadline(self, key: tuple[str, ...]) -> float | None:
+        stx = self._server_tx.get(key)
+        return None if stx is None else stx.next_deadline()
+
+    def _client_deadline(self, branch: str) -> float | None:
+        ctx = self._client_tx.get(branch)
+        return None if ctx is None else ctx.next_deadline()
+
+    def _watch(self, stx: ServerTransaction) -> None:
+        """Called after anything that may move a server transaction's timers."""
+        self._server_timers.watch(stx.key, stx.next_deadline())
+
+    def _watch_client(self, branch: str) -> None:
+        """Called after anything that may move a client transaction's timers."""
+        self._client_timers.watch(branch, self._client_deadline(branch))
 
     # ------------------------------------------------------------------ input
 
@@ -128,12 +151,8 @@ class SipCore:
 
     def handle_timers(self, now: float) -> None:
         self.uac.handle_timers(now)
-        for key, stx in list(self._server_tx.items()):
-            deadline = stx.next_deadline()
-            if deadline is None or now < deadline:
-                if stx.state is TxState.TERMINATED:
-                    del self._server_tx[key]
-                continue
+        for key in self._server_timers.due(now):
+            stx = self._server_tx[key]
             resend = stx.on_timer(now)
             if resend is not None:
                 self._out.append((resend, stx.destination))
@@ -141,13 +160,10 @@ class SipCore:
                 del self._server_tx[key]
                 if stx.timed_out:
                     self._on_ack_timeout(key, now)
-        for branch, ctx in list(self._client_tx.items()):
-            deadline = ctx.next_deadline()
-            if deadline is None:
-                del self._client_tx[branch]
-                continue
-            if now < deadline:
-                continue
+            else:
+                self._watch(stx)
+        for branch in self._client_timers.due(now):
+            ctx = self._client_tx[branch]
             resend, timed_out = ctx.on_timer(now)
             if resend is not None:
                 self._out.append((resend, ctx.peer))
@@ -155,6 +171,8 @@ class SipCore:
                 self._events.append(ev.RequestDone(ctx.call_id, ctx.method, 408))
             if ctx.state is TxState.TERMINATED:
                 del self._client_tx[branch]
+            else:
+                self._watch_client(branch)
 
     # ------------------------------------------------------------------ commands
 
@@ -327,6 +345,7 @@ class SipCore:
             else:  # absorbs retransmissions, and the ACK of a 401 (§17.2.1)
                 stx = self._new_server_tx(request, peer)
                 stx.respond(data, decision.status, now)
+                self._watch(stx)
                 self._out.append((data, stx.destination))
         return False
 
@@ -369,6 +388,7 @@ class SipCore:
         )
         data = bytes(resp)
         stx.respond(data, status, now)
+        self._watch(stx)
         self._out.append((data, stx.destination))
 
     def _respond(
@@ -466,6 +486,7 @@ class SipCore:
         resp = build_response(request.msg, 100, headers={"Server": self.config.user_agent})
         data = bytes(resp)
         stx.respond(data, 100, now)
+        self._watch(stx)
         self._out.append((data, stx.destination))
         sdp = request.msg.body or None
         self._events.append(ev.IncomingCall(request.call_id, request, peer, local, sdp))
@@ -475,6 +496,7 @@ class SipCore:
         stx = self._server_tx.get(self._tx_key(request, "INVITE"))
         if stx is not None and stx.state is TxState.COMPLETED:
             stx.on_ack(now)
+            self._watch(stx)
             return
         dialog = self.dialogs.get(request.call_id)
         if dialog is None or not dialog.matches(request):
@@ -483,6 +505,7 @@ class SipCore:
             tx = self._server_tx.get(key) if key else None
             if tx is not None and tx.state is TxState.ACCEPTED:
                 tx.on_ack(now)
+                self._watch(tx)
         if dialog.state is DialogState.ACCEPTED:
             dialog.state = DialogState.CONFIRMED
             answer = request.msg.body if dialog.offer_in_ack else None
@@ -593,7 +616,9 @@ class SipCore:
         ctx = self._client_tx.get(vias[0].branch)
         if ctx is None:
             return  # a retransmitted or unknown response: dropped (§17.1.3)
-        if ctx.on_response(resp.status_code, now):
+        done = ctx.on_response(resp.status_code, now)
+        self._watch_client(vias[0].branch)
+        if done:
             self._events.append(ev.RequestDone(ctx.call_id, ctx.method, resp.status_code))
 
     # ------------------------------------------------------------------ helpers
@@ -631,6 +656,7 @@ class SipCore:
             call_id=dialog.call_id,
             started=now,
         )
+        self._watch_client(branch)
         self._out.append((data, dialog.peer))
 
     def _send_bye(self, dialog: Dialog, now: float) -> None:

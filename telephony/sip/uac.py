@@ -105,6 +105,7 @@ class OutgoingCalls:
         )
         # CANCEL shares the INVITE's branch; keep it apart in the non-INVITE table
         self.core._client_tx[placed.tx.branch + ":CANCEL"] = ctx
+        self.core._watch_client(placed.tx.branch + ":CANCEL")
         self.core._out.append((data, placed.tx.peer))
         placed.cancelled = True
 
@@ -121,6 +122,7 @@ class OutgoingCalls:
             ctx = self.core._client_tx.get(branch + ":CANCEL")
             if ctx is not None:
                 ctx.on_response(resp.status_code, now)
+                self.core._watch_client(branch + ":CANCEL")
             return ctx is not None
         placed = self._by_branch.get(branch)
         if placed is None or cseq.method.upper() != "INVITE":

@@ -46,6 +46,8 @@ class CoreFuzzResult:
     events: Counter[str] = field(default_factory=Counter)
     left_dialogs: int = 0
     left_transactions: int = 0
+    left_timer_entries: int = 0
+    """Entries in the core's timer heaps once every timer has run out (must be 0)."""
     seconds: float = 0.0
 
 
@@ -79,6 +81,17 @@ def _collect(core: SipCore, result: CoreFuzzResult, cause: Crash | None = None) 
             result.requests_sent[msg.method] += 1
 
 
+def scanned_next_timer(core: SipCore) -> float | None:
+    """The earliest deadline found the slow way, by asking every transaction: what the
+    core's timer heap must agree with."""
+    times = [t for tx in core._server_tx.values() if (t := tx.next_deadline()) is not None]
+    times += [t for tx in core._client_tx.values() if (t := tx.next_deadline()) is not None]
+    uac = core.uac.next_timer()
+    if uac is not None:
+        times.append(uac)
+    return min(times) if times else None
+
+
 def fuzz_core(seed: int, count: int, *, max_calls: int = 40) -> CoreFuzzResult:
     """Feed *count* mutated messages to one core; crashes are recorded, not raised."""
     core = SipCore(CoreConfig(max_calls=max_calls))
@@ -103,6 +116,11 @@ def fuzz_core(seed: int, count: int, *, max_calls: int = 40) -> CoreFuzzResult:
             result.crashes.append(Crash(seed, index, kind, f"{type(exc).__name__}: {exc}", data))
         _collect(core, result, Crash(seed, index, kind, "", data))
         took = time.perf_counter() - t0
+        if core.next_timer() != scanned_next_timer(core):
+            result.crashes.append(
+                Crash(seed, index, kind, f"next_timer {core.next_timer()} != scanned "
+                      f"{scanned_next_timer(core)}", data)
+            )  # fmt: skip
         result.slowest_ms = max(result.slowest_ms, took * 1000)
         if took > HANG_S:
             result.hangs += 1
@@ -127,5 +145,6 @@ def fuzz_core(seed: int, count: int, *, max_calls: int = 40) -> CoreFuzzResult:
     _collect(core, result)
     result.left_dialogs = sum(1 for d in core.dialogs.values() if d.state.name != "TERMINATED")
     result.left_transactions = len(core._server_tx) + len(core._client_tx)
+    result.left_timer_entries = len(core._server_timers) + len(core._client_timers)
     result.seconds = time.perf_counter() - started
     return result

@@ -7,7 +7,7 @@ from aiosipua import SipMessage, SipResponse
 
 from telephony.sip import events as ev
 from telephony.sip.core import CoreConfig, SipCore
-from telephony.sip.transaction import T1, T2, Peer
+from telephony.sip.transaction import T1, T2, T4, Peer
 
 UDP = Peer("udp", "127.0.0.1", 5061)
 TCP = Peer("tcp", "127.0.0.1", 40000, conn=1)
@@ -172,9 +172,14 @@ def test_cancel_before_answer() -> None:
     core.handle_timers(1.0 + T1 + 0.01)
     assert statuses(core) == [487]
     core.receive(request("ACK", to_tag=got[1][0].to_addr.tag), UDP, 1.6, LOCAL)  # type: ignore[union-attr]
+    # retransmissions stop; Timer I (T4) absorbs ACK retransmissions, then the
+    # transaction ends — the next timer is exactly that, not the cancelled resend
+    assert core.next_timer() == pytest.approx(1.6 + T4)
     core.handle_timers(3.0)
     assert core.datagrams() == []
     assert core.events() == []  # the ACK is absorbed
+    core.handle_timers(1.6 + T4)
+    assert core.next_timer() == pytest.approx(1.0 + 64 * T1)  # the CANCEL's Timer J
 
 
 def test_cancel_after_answer_only_gets_200() -> None:

@@ -25,6 +25,7 @@ def test_core_survives_mutated_messages(seed: int) -> None:
     assert result.events["IncomingCall"] > 0 and result.events["CallEnded"] > 0
     # once every timer has run out, nothing is held for ever (bounded memory)
     assert result.left_dialogs == 0 and result.left_transactions == 0
+    assert result.left_timer_entries == 0
 
 
 def test_campaign_is_reproducible_from_its_seed() -> None:
