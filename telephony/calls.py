@@ -81,7 +81,9 @@ class CallManager:
         self._answered_mono: dict[str, float] = {}
         self._idle = asyncio.Event()
         self._watchers: dict[str, list[Callable[[ev.Event], None]]] = {}
-        self.dialog_store = DialogStore(config.dialogs_dir) if config.dialogs_dir else None
+        self.dialog_store = (
+            DialogStore(config.dialogs_dir, background=True) if config.dialogs_dir else None
+        )
         self.ended_after_restart = 0
         """Calls a previous process left up, ended with a BYE at this start."""
 
@@ -151,6 +153,8 @@ class CallManager:
         await self.clock.stop()
         await self.selfcheck.stop()
         await self.endpoint.stop()
+        if self.dialog_store is not None:
+            await asyncio.to_thread(self.dialog_store.close)
 
     def _spawn(self, coro: Awaitable[None], name: str) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)

@@ -22,6 +22,9 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -81,34 +84,65 @@ def from_json(data: dict[str, Any]) -> Dialog:
 
 
 class DialogStore:
-    """One file per answered dialog under *directory*."""
+    """One file per answered dialog under *directory*.
 
-    def __init__(self, directory: Path) -> None:
+    With *background*, the writes and deletes run in one thread of their own, in the
+    order they were asked for: at 200 set-ups a second the file system calls were an
+    eighth of the event loop's time. The dialog is turned into text on the caller's
+    side, so the thread never reads a dialog the loop is changing.
+    """
+
+    def __init__(self, directory: Path, *, background: bool = False) -> None:
         self.directory = directory
         self.failures = 0
         """Writes or deletes that failed (a full or read-only disk): calls go on."""
+        self._writer = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="dialog-store")
+            if background
+            else None
+        )
 
     def _path(self, call_id: str) -> Path:
         return self.directory / (hashlib.sha256(call_id.encode()).hexdigest()[:32] + ".json")
 
+    def _run(self, fn: Callable[[], None]) -> None:
+        if self._writer is None:
+            fn()
+            return
+        try:
+            self._writer.submit(fn)
+        except RuntimeError:  # closed: the gateway is stopping
+            fn()
+
     def save(self, dialog: Dialog) -> None:
         if dialog.peer.transport != "udp":
             return
-        path = self._path(dialog.call_id)
+        text = json.dumps(to_json(dialog))
+        self._run(partial(self._write, self._path(dialog.call_id), text))
+
+    def remove(self, call_id: str) -> None:
+        self._run(partial(self._unlink, self._path(call_id)))
+
+    def close(self) -> None:
+        """Wait for the writes asked for so far (the files must be right when we exit)."""
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+
+    def _write(self, path: Path, text: str) -> None:
         tmp = path.with_suffix(".tmp")
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
-                json.dump(to_json(dialog), f)
+                f.write(text)
             os.replace(tmp, path)
         except OSError as exc:
             self.failures += 1
             log.warning("sip.dialog_store_failed", extra={"op": "save", "error": str(exc)})
 
-    def remove(self, call_id: str) -> None:
+    def _unlink(self, path: Path) -> None:
         try:
-            self._path(call_id).unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
         except OSError as exc:
             self.failures += 1
             log.warning("sip.dialog_store_failed", extra={"op": "remove", "error": str(exc)})
