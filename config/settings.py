@@ -189,6 +189,9 @@ class LanguageSettings(_Section):
     tts: TtsSettings
     greeting: str
     """The AI disclosure spoken on answer, with the ways out."""
+    disclosure: str = ""
+    """The disclosure alone, said once when the caller's speech switches the call to this
+    language (the greeting was heard in another); empty: the greeting's first sentence."""
     apology: str
     """Spoken when a component fails, before the handoff."""
     handoff: str

@@ -20,6 +20,7 @@ from telephony.agent_queue import AgentQueue
 from voice.contracts import SttEngine
 from voice.language_id import Heard, LanguageChange, change
 from voice.listener import Listener, TurnTiming, Utterance
+from voice.sentences import split_sentences
 from voice.speaker import Speaker, Spoken
 from voice.stt_guard import GuardedRecognizer
 from voice.vad import VadConfig
@@ -352,6 +353,16 @@ class CallSession:
             # very question is answered in the caller's language.
             if await self.ask(intent_message("set_language", language=found.language), speak=False):
                 return True
+            # The greeting's AI disclosure was in a language this caller may not speak:
+            # say it once in theirs, before the answer.
+            spoken = await self.say(
+                disclosure_of(self.texts), interruptible=self.settings.voice.greeting_interruptible
+            )
+            self.record(
+                "disclosure", language=self.language, complete=spoken.complete, after="switch"
+            )
+            # the caller's wait ended when this began: the turn's latency counts from here
+            return await self.ask(utt.text, heard=utt, reply_began=spoken.first_audio_at)
         return await self.ask(utt.text, heard=utt)
 
     def _language_change(self, utt: Utterance) -> LanguageChange | None:
@@ -399,8 +410,12 @@ class CallSession:
         heard: Utterance | None = None,
         fallback_reason: str | None = None,
         speak: bool = True,
+        reply_began: float | None = None,
     ) -> bool:
-        """Send one turn to Rasa and act on the reply; True when the conversation is over."""
+        """Send one turn to Rasa and act on the reply; True when the conversation is over.
+
+        *reply_began*: when the caller already heard the start of this turn's reply (the
+        disclosure after a language switch)."""
         asked = time.monotonic()
         try:
             turn = await self.s.dialogue.send(
@@ -424,7 +439,7 @@ class CallSession:
             and turn.language in self.settings.languages
         ):
             self._use_language(turn.language, source="dialogue")
-        first_audio: float | None = None
+        first_audio = reply_began
         if speak:
             for text in turn.texts:
                 spoken = await self.say(text)
@@ -643,3 +658,10 @@ class CallSession:
                 await self.say(self.texts.agent_lost, interruptible=False)
         finally:
             self.s.queue.leave(ticket)
+
+
+def disclosure_of(texts: LanguageSettings) -> str:
+    """The AI disclosure alone: the configured one, or the greeting's first sentence."""
+    if texts.disclosure.strip():
+        return texts.disclosure
+    return split_sentences(texts.greeting)[0] if texts.greeting.strip() else ""

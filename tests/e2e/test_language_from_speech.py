@@ -100,7 +100,14 @@ async def test_an_english_caller_who_does_not_press_9_hears_the_english_answer(
     # … and the caller heard it (see test_phone_call for why not "SVB" itself).
     assert "23" in decoded.text or "twenty" in decoded.text.lower(), evidence
     assert heard_share(bot, decoded.text) >= 0.8, evidence
-    assert len(_data(events, "disclosure")) == 1  # the Dutch one; no English greeting
+    # the Dutch greeting's disclosure, then the English one alone (not the whole greeting)
+    # once the caller's speech had switched the call, before the answer
+    disclosures = _data(events, "disclosure")
+    assert [d["language"] for d in disclosures] == ["nl", "en"], evidence
+    assert disclosures[1]["after"] == "switch", evidence
+    kinds = [k for k, _ in events]
+    assert kinds.index("disclosure", kinds.index("language")) < kinds.index("bot_said"), evidence
+    assert "digital assistant" in decoded.text.lower(), evidence
 
 
 async def test_a_german_caller_is_told_and_queued_with_the_language_noted(
