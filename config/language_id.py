@@ -40,7 +40,7 @@ class OtherLanguage(_Section):
 
 class LanguageIdSettings(_Section):
     enabled: bool = True
-    switch_threshold: float = Field(0.8, ge=0.3, le=1.0)
+    switch_threshold: float = Field(0.9, ge=0.3, le=1.0)
     """A served language (other than the call's) identified with at least this probability
     switches the call to it; the recogniser then decodes the utterance in that language."""
     other_threshold: float = Field(0.9, ge=0.3, le=1.0)

@@ -308,6 +308,7 @@ class SipCaller:
         if self.ended_by is None:
             self.ended_by = ended_by
         self._stop_media()
+        self.media.flush()  # nothing more will be sent: a pending play() returns now
         for task in self.reinvite_pending.values():
             task.cancel()
         if not self._ended.is_set():
@@ -442,6 +443,8 @@ class SipCaller:
             if rate is None:
                 raise ValueError("rate is required with raw samples")
             pcm = Pcm(np.asarray(source, dtype=np.int16), rate)
+        if self.ended:
+            raise ConnectionError(f"the call has ended ({self.ended_by})")
         pcm = pcm.resampled(self.media.codec.audio_rate)
         frames = _split(pcm, self.media.codec.frame_samples)
         return await self.media.enqueue_audio(frames, speech_rms)

@@ -137,7 +137,15 @@ async def test_an_english_caller_is_answered_in_english_without_a_key(tmp_path: 
     await h.until(lambda: "bot_said" in h.kinds())
     # Rasa is told the language first (silently), then this question is asked in English.
     assert h.dialogue.sent == [('/set_language{"language": "en"}', "en"), (QUESTION, "en")]
-    assert h.voices["en"].texts == [f"answer to {QUESTION}"]
+    # the AI disclosure in English first (the greeting's was Dutch), then the answer
+    assert h.voices["en"].texts == [
+        "You are speaking with the digital assistant of the Dutch government.",
+        f"answer to {QUESTION}",
+    ]
+    assert [(e["language"], e.get("after")) for e in h.events("disclosure")] == [
+        ("nl", None),
+        ("en", "switch"),
+    ]
     (event,) = h.events("language")
     assert event["language"] == "en" and event["source"] == "speech"
     assert event["probability"] == 0.96

@@ -7,7 +7,6 @@ when); real SIP, Rasa and models are exercised by the integration and e2e tests.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -295,34 +294,6 @@ async def test_key_9_switches_to_english_with_an_english_disclosure(tmp_path: Pa
     assert h.dialogue.sent[1] == ("when is the pension paid", "en")
     await h.finish()
     assert h.records.call("call-1")["language"] == "en"  # type: ignore[index]
-
-
-async def test_english_speech_hears_the_english_disclosure_before_the_answer(
-    tmp_path: Path,
-) -> None:
-    h = harness(
-        tmp_path,
-        replies={"when is the state pension paid": BotTurn(["It is paid every month."])},
-    )
-    await h.start()
-    now = time.monotonic()  # the speech began after the disclosure had ended
-    utt = Utterance(
-        "when is the state pension paid", 0.9, 2.0, now + 2.0, now + 2.0, 0.05,
-        language="en", languages=(("en", 0.97), ("nl", 0.02)),
-    )  # fmt: skip
-    h.session.inputs.put_nowait(utt)
-    await h.until(lambda: "It is paid every month." in h.voices["en"].texts)
-    assert (
-        h.voices["en"].texts[0]
-        == "You are speaking with the digital assistant of the Dutch government."
-    )
-    assert [e["language"] for e in h.events("disclosure")] == ["nl", "en"]
-    assert h.events("disclosure")[1]["after"] == "switch"
-    assert h.dialogue.sent == [
-        ('/set_language{"language": "en"}', "en"),
-        ("when is the state pension paid", "en"),
-    ]
-    await h.finish()
 
 
 async def test_an_english_caller_the_gateway_hands_off_waits_for_english_agents(
