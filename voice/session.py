@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from config.settings import LanguageSettings, Settings
 from dialogue.rasa_client import BotTurn, DialogueError, Handoff, intent_message
+from records.recorder import Recorder
 from telephony.agent_queue import AgentQueue
 from voice.contracts import SttEngine
 from voice.language_id import Heard, LanguageChange, change
@@ -90,14 +91,6 @@ class Dialogue(Protocol):
         channel: str = ...,
         asr_confidence: float | None = ...,
     ) -> BotTurn: ...
-
-
-class Recorder(Protocol):
-    def call_started(self, call_id: str, channel: str, caller: str, language: str) -> None: ...
-
-    def update_call(self, call_id: str, **fields: Any) -> None: ...
-
-    def event(self, call_id: str, kind: str, **data: Any) -> None: ...
 
 
 @dataclass

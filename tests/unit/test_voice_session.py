@@ -17,7 +17,7 @@ import pytest
 
 from config.settings import Settings, load_settings
 from dialogue.rasa_client import BotTurn, DialogueError, Handoff
-from loket.records import Records
+from records.store import Records
 from telephony.acd_model import AcdConfig
 from telephony.agent_queue import InProcessQueue
 from tests.tools.scripted_dialogue import ScriptedDialogue
