@@ -18,8 +18,9 @@ What it misses is measured by ``bench/redaction.py`` on ``tests/data/redaction_s
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import phonenumbers
 from stdnum import iban as stdnum_iban
@@ -614,3 +615,19 @@ def redact(text: str, language: str = "nl") -> Redacted:
 
 IDENTIFIER_KINDS = frozenset(KINDS) - {"name"}
 """Everything but names: the kinds the ≥ 99 % recall target is about."""
+
+
+def redact_summary(summary: Mapping[str, Any], language: str) -> dict[str, Any]:
+    """The agent's summary with every text in it redacted (the caller's last words are
+    quoted in ``last_words`` and ``spoken``; an agent's note may hold a number too)."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return redact(value, language).text
+        if isinstance(value, Mapping):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    return {k: clean(v) for k, v in summary.items()}
