@@ -188,8 +188,14 @@ SPOKEN_EMAIL = re.compile(
 )
 
 
+MAIL_PROVIDERS = (
+    r"(?:gmail|hotmail|outlook|live|ziggo|kpnmail|kpnplanet|planet|home|xs4all|yahoo|icloud|"
+    r"upcmail|casema|chello|hetnet|telfort|online|proton|protonmail)"
+)
+# "pietje at ziggo.nl": "at" is also a word ("apply at digid.nl"), so only a mail provider
 HALF_SPOKEN_EMAIL = re.compile(
-    r"\b[\w.\-]+\s+(?:apenstaartje|at)\s+[\w\-]+(?:\.[\w\-]+)*\.(?:nl|com|org|net|eu|be|de|info)\b",
+    rf"\b[\w.\-]+\s+(?:apenstaartje\s+[\w\-]+|at\s+{MAIL_PROVIDERS})(?:\.[\w\-]+)*"
+    r"\.(?:nl|com|org|net|eu|be|de|info)\b",
     re.I,
 )
 
@@ -441,7 +447,7 @@ STRONG_NAME_CUE = re.compile(
     r"\b(?:mijn naam is|ik heet|u spreekt met|je spreekt met|spreek ik met|de naam is|"
     r"mijn voornaam is|mijn achternaam is|namens|op naam van|ten name van|"
     r"my name is|my name's|the name is|name's|you're speaking (?:to|with)|speaking with|"
-    r"on behalf of|my first name is|my surname is|my last name is|called)\s+",
+    r"on behalf of|my first name is|my surname is|my last name is)\s+",
     re.I,
 )
 GREETING_MET = re.compile(
@@ -450,7 +456,7 @@ GREETING_MET = re.compile(
     re.I,
 )
 WEAK_NAME_CUE = re.compile(
-    r"\b(?:this is|it's|it is|i'm|i am|ik ben|hier is|met|voor|for|van|from|"
+    r"\b(?:this is|it's|it is|i'm|i am|i'm called|ik ben|hier is|met|voor|for|van|from|"
     r"mevrouw|meneer|mevr\.?|dhr\.?|de heer|mr\.?|mrs\.?|ms\.?|miss|dr\.?|"
     r"mijn (?:moeder|vader|man|vrouw|zoon|dochter|broer|zus|buurman|buurvrouw|oma|opa)|"
     r"my (?:mother|father|husband|wife|son|daughter|brother|sister|neighbour|neighbor))\s+",

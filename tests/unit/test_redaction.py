@@ -79,3 +79,14 @@ def test_found_spans_point_into_the_original_words() -> None:
 def test_an_invalid_bsn_after_its_name_is_still_taken_out() -> None:
     # misheard check digit: the cue says what it is
     assert redact("mijn bsn is 123456789").text == "mijn bsn is [BSN]"
+
+
+def test_the_helplines_own_texts_come_out_unchanged() -> None:
+    """Prompts and Rasa's answers (with their public numbers and sites) are not personal."""
+    from config.settings import load_settings
+    from voice.prompts import fixed_texts
+
+    texts = fixed_texts(load_settings())
+    assert len(texts) > 50
+    changed = [(t, redact(t, lang).text) for lang, t in texts if redact(t, lang).text != t]
+    assert changed == []
