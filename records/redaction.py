@@ -46,6 +46,21 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }  # fmt: skip
 
+SPOKEN_LABELS: dict[str, dict[str, str]] = {
+    "nl": {
+        "bsn": "BSN", "iban": "rekeningnummer", "phone": "telefoonnummer", "email": "e-mailadres",
+        "postcode": "postcode", "address": "adres", "birth_date": "geboortedatum",
+        "name": "naam", "plate": "kenteken", "document": "documentnummer",
+    },
+    "en": {
+        "bsn": "BSN", "iban": "account number", "phone": "phone number", "email": "email address",
+        "postcode": "postcode", "address": "address", "birth_date": "date of birth",
+        "name": "name", "plate": "licence plate", "document": "document number",
+    },
+}  # fmt: skip
+"""Placeholders for text that is read aloud (the agent's whisper): a voice would spell
+``[TELEFOON]`` out letter by letter; "telefoonnummer" it says as a word."""
+
 Span = tuple[int, int]
 
 
@@ -609,13 +624,19 @@ def find(text: str, language: str = "nl") -> list[tuple[str, Span]]:
     return merged
 
 
-def redact(text: str, language: str = "nl") -> Redacted:
-    """*text* with every personal item replaced by its placeholder (``[BSN]``, ``[NAAM]`` …)."""
+def redact(text: str, language: str = "nl", *, spoken: bool = False) -> Redacted:
+    """*text* with every personal item replaced by its placeholder (``[BSN]``, ``[NAAM]`` …);
+    *spoken*: by a word a voice can say instead ("telefoonnummer")."""
     found = find(text, language)
-    labels = LABELS.get(language, LABELS["nl"])
+    if spoken:
+        words = SPOKEN_LABELS.get(language, SPOKEN_LABELS["nl"])
+        labels = {kind: words[kind] for kind in KINDS}
+    else:
+        marks = LABELS.get(language, LABELS["nl"])
+        labels = {kind: f"[{marks[kind]}]" for kind in KINDS}
     out = text
     for kind, (start, end) in reversed(found):
-        out = out[:start] + f"[{labels[kind]}]" + out[end:]
+        out = out[:start] + labels[kind] + out[end:]
     return Redacted(out, found)
 
 
@@ -627,13 +648,14 @@ def redact_summary(summary: Mapping[str, Any], language: str) -> dict[str, Any]:
     """The agent's summary with every text in it redacted (the caller's last words are
     quoted in ``last_words`` and ``spoken``; an agent's note may hold a number too)."""
 
-    def clean(value: Any) -> Any:
+    def clean(value: Any, spoken: bool = False) -> Any:
         if isinstance(value, str):
-            return redact(value, language).text
+            return redact(value, language, spoken=spoken).text
         if isinstance(value, Mapping):
             return {k: clean(v) for k, v in value.items()}
         if isinstance(value, list):
             return [clean(v) for v in value]
         return value
 
-    return {k: clean(v) for k, v in summary.items()}
+    # "spoken" is what the agent hears before the call is put through
+    return {k: clean(v, spoken=k == "spoken") for k, v in summary.items()}

@@ -90,3 +90,11 @@ def test_the_helplines_own_texts_come_out_unchanged() -> None:
     assert len(texts) > 50
     changed = [(t, redact(t, lang).text) for lang, t in texts if redact(t, lang).text != t]
     assert changed == []
+
+
+def test_the_spoken_form_has_words_a_voice_says() -> None:
+    from voice.speech_text import for_speech
+
+    out = redact("bel me op 0612345678, mijn naam is Jan de Vries", spoken=True).text
+    assert out == "bel me op telefoonnummer, mijn naam is naam"
+    assert "[" not in for_speech(out, "nl")
