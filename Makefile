@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMPS := .stamps
 APT_PACKAGES := sip-tester baresip-core espeak-ng sox chromium chromium-driver redis-server redis-tools fillets-ng-data-nl fillets-ng-data
 APT_COMMANDS := sipp baresip espeak-ng sox chromium chromedriver redis-server redis-cli
-LINT_PATHS := telephony voice dialogue config loket
+LINT_PATHS := telephony voice dialogue config loket records
 
 # Rasa (Python 3.10 venv, training, designer targets): RASA_PYTHON, RASA_VENV, train, rasa-test …
 include mk/rasa.mk

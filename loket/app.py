@@ -18,8 +18,8 @@ from config.settings import Settings
 from dialogue.rasa_client import RasaClient
 from loket.desk.connector import DeskConnector
 from loket.desk.hub import DeskHub
-from loket.records import Records
 from loket.sip_security import build_admission
+from records.store import Records
 from telephony.acd_model import AcdConfig
 from telephony.agent_queue import InProcessQueue
 from telephony.call import Call

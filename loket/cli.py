@@ -74,7 +74,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_records(args: argparse.Namespace) -> int:
-    from loket.records import Records
+    from records.store import Records
 
     settings = _settings_or_exit()
     store = Records(settings.records.path, settings.records.caller_hash_salt)

@@ -10,7 +10,7 @@ from pathlib import Path
 from config.settings import Settings, load_settings
 from loket.app import Gateway
 from loket.http import HttpServer, start_http
-from loket.records import Records
+from records.store import Records
 from tests.tools.peers import free_port
 
 

@@ -11,11 +11,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from config.settings import LanguageSettings, Settings
 from dialogue.rasa_client import BotTurn, DialogueError, Handoff, intent_message
+from records.recorder import Recorder
+from records.redaction import redact, redact_summary
 from telephony.agent_queue import AgentQueue
 from voice.contracts import SttEngine
 from voice.language_id import Heard, LanguageChange, change
@@ -90,14 +92,6 @@ class Dialogue(Protocol):
         channel: str = ...,
         asr_confidence: float | None = ...,
     ) -> BotTurn: ...
-
-
-class Recorder(Protocol):
-    def call_started(self, call_id: str, channel: str, caller: str, language: str) -> None: ...
-
-    def update_call(self, call_id: str, **fields: Any) -> None: ...
-
-    def event(self, call_id: str, kind: str, **data: Any) -> None: ...
 
 
 @dataclass
@@ -321,7 +315,12 @@ class CallSession:
     async def on_utterance(self, utt: Utterance) -> bool:
         if utt.over_bot and utt.speech_s < self.settings.voice.barge_in_confirm_ms / 1000:
             # "ja", "hm" while the bot talked: listening sounds, not a question
-            self.record("backchannel", text=utt.text, speech_s=round(utt.speech_s, 2))
+            self.record(
+                "backchannel",
+                text=utt.text,
+                redacted=redact(utt.text, utt.language or self.language).text,
+                speech_s=round(utt.speech_s, 2),
+            )
             return False
         self.no_inputs = 0
         if not utt.recognized:
@@ -329,7 +328,10 @@ class CallSession:
             return await self.hand_off_locally("no speech recognition", told=False)
         self.record(
             "caller_said",
+            # the raw text for the agent during the call; only the redacted one may leave
+            # the live store (summary, export, logs)
             text=utt.text,
+            redacted=redact(utt.text, utt.language or self.language).text,
             confidence=utt.confidence,
             speech_s=round(utt.speech_s, 2),
             stt_ms=round(utt.stt_s * 1000),
@@ -592,7 +594,12 @@ class CallSession:
         return True
 
     async def hand_off(self, handoff: Handoff, *, told: bool, apologize: bool = False) -> None:
-        """Record the decision at once, tell the caller, queue, hold, connect; until the end."""
+        """Record the decision at once, tell the caller, queue, hold, connect; until the end.
+
+        The summary (Rasa's or ours) is redacted first: it travels to the desk, the spoken
+        whisper, the ``X-Loket-Summary`` header and the records' handoff event."""
+        language = str(handoff.summary.get("language") or self.language)
+        handoff = replace(handoff, summary=redact_summary(handoff.summary, language))
         self.record(
             "handoff",
             queue=handoff.queue,
@@ -609,7 +616,7 @@ class CallSession:
             self.s.queue.call_ended(self.call.id)
             summary = dict(handoff.summary)
             if transfer.note:
-                summary["agent_note"] = transfer.note
+                summary["agent_note"] = redact(transfer.note, language).text
             handoff = Handoff(
                 transfer.queue or "general", "transferred by agent", handoff.priority, summary
             )

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from loket.records import Records
+from records.store import Records
 from tests.gateway_fixture import RunningGateway, gateway_env, running_gateway
 from tests.tools.peers import SIPP, sipp_argv
 

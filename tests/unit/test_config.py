@@ -104,7 +104,7 @@ def test_config_check_fails_on_a_misspelt_model_name(tmp_path: Path) -> None:
 
 
 def test_caller_numbers_are_hashed_with_a_per_site_secret(tmp_path: Path) -> None:
-    from loket.records import Records, hash_caller
+    from records.store import Records, hash_caller
 
     db = tmp_path / "r.sqlite"
     first = Records(db, None)

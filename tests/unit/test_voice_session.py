@@ -16,7 +16,7 @@ import pytest
 
 from config.settings import Settings, load_settings
 from dialogue.rasa_client import BotTurn, DialogueError, Handoff
-from loket.records import Records
+from records.store import Records
 from telephony.acd_model import AcdConfig
 from telephony.agent_queue import InProcessQueue
 from tests.tools.scripted_dialogue import ScriptedDialogue
@@ -577,4 +577,58 @@ async def test_a_failing_recogniser_means_apology_and_an_agent(tmp_path: Path) -
     conf = h.session.settings.languages["nl"]
     assert conf.apology in h.spoken() and conf.handoff in h.spoken()
     assert h.dialogue.sent == []  # nothing went to Rasa
+    await h.finish()
+
+
+# ------------------------------------------------------------------ redaction
+
+BSN = "123456782"  # passes the 11-proef
+PHONE = "0612345678"
+
+
+async def test_what_the_caller_said_is_recorded_raw_and_redacted(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    await h.start()
+    h.session.inputs.put_nowait(heard("mijn bsn is een twee drie vier vijf zes zeven acht twee"))
+    await h.until(lambda: "bot_said" in h.kinds())
+    (said,) = h.events("caller_said")
+    assert said["text"] == "mijn bsn is een twee drie vier vijf zes zeven acht twee"
+    assert said["redacted"] == "mijn bsn is [BSN]"
+    await h.finish()
+
+
+async def test_the_gateways_summary_for_the_agent_holds_no_personal_data(tmp_path: Path) -> None:
+    words = f"bsn {BSN} bel {PHONE}"
+    h = harness(tmp_path, replies={words: DialogueError("down")})
+    await h.start()
+    h.session.inputs.put_nowait(heard(words))
+    await h.until(lambda: "queued" in h.kinds())
+    (ticket,) = h.queue.waiting()  # what the desk, the whisper and X-Loket-Summary use
+    (handoff,) = h.events("handoff")
+    for summary in (ticket.summary, handoff["summary"]):
+        text = str(summary)
+        assert BSN not in text and PHONE not in text, text
+        assert "[BSN]" in summary["last_words"] and "[TELEFOON]" in summary["last_words"]
+        # the whisper to the agent: words a voice says, not brackets it would spell out
+        assert "bsn BSN bel telefoonnummer" in summary["spoken"]
+    await h.finish()
+
+
+async def test_rasas_summary_is_redacted_before_it_reaches_the_queue(tmp_path: Path) -> None:
+    summary = {
+        "language": "nl",
+        "last_words": f"mijn naam is Jan de Vries en mijn bsn is {BSN}",
+        "spoken": f"Beller wil een medewerker. Laatste woorden: mijn bsn is {BSN}.",
+        "topics": ["aow"],
+    }
+    turn = BotTurn(["Ik verbind u door."], handoff=Handoff("algemeen", "human", "normal", summary))
+    h = harness(tmp_path, replies={"/request_human": turn})
+    await h.start()
+    h.session._on_dtmf("0")
+    await h.until(lambda: "queued" in h.kinds())
+    (ticket,) = h.queue.waiting()
+    assert ticket.summary["last_words"] == "mijn naam is [NAAM] en mijn bsn is [BSN]"
+    assert ticket.summary["spoken"].endswith("mijn bsn is BSN.")
+    assert ticket.summary["topics"] == ["aow"]
+    assert BSN not in str(h.events("handoff"))
     await h.finish()
