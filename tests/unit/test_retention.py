@@ -74,3 +74,25 @@ def test_retention_settings_are_typed_and_checked() -> None:
         )
     with pytest.raises(ConfigError, match=r"records\.raw_retention_days"):
         load_settings({"LOKET_RECORDS__RAW_RETENTION_DAYS": "-1"})
+
+
+def test_cli_purge_dry_run_counts_and_the_purge_is_audited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from loket.cli import main
+
+    store, clock = store_at(tmp_path, T0)
+    make_call(store, clock, "old")  # ended long before the real clock's now
+    store.close()
+    monkeypatch.setenv("LOKET_RECORDS__PATH", str(tmp_path / "r.sqlite"))
+    monkeypatch.setenv("LOKET_RECORDS__CALLER_HASH_SALT", "salt")
+    monkeypatch.setenv("LOKET_RECORDS__RETENTION_DAYS", "100000")  # content kept
+    with pytest.raises(SystemExit):
+        main(["records", "purge", "--dry-run"])
+    assert "would purge: raw caller text of 2 events, all text of 0" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["records", "purge"])
+    assert "purged: raw caller text of 2 events" in capsys.readouterr().out
+    after = store_at(tmp_path, T0)[0]
+    assert "text" not in _kinds(after, "old")["caller_said"]
+    assert [a["action"] for a in after.audit_log()] == ["purge"]
