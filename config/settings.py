@@ -323,8 +323,21 @@ class RecordsSettings(_Section):
     caller_hash_salt: str | None = None
     """Secret for the hashed caller number. Default: a random one made on first start and
     kept next to the database (``<path>.salt``), so hashes stay stable for this site."""
+    raw_retention_days: float = Field(7.0, ge=0)
+    """Days after a call's end that the raw caller text (``caller_said``/``backchannel``
+    ``text``) is kept for the agents; after that only its redacted form remains
+    (``loket records purge``). 0: purge as soon as the call has ended."""
+    retention_days: float = Field(365.0, gt=0)
+    """Days after a call's end that any event text (also redacted) is kept; after that the
+    text fields are emptied and the rows stay for counts."""
 
     _resolve = field_validator("path")(_project_path)
+
+    @model_validator(mode="after")
+    def _raw_within_content(self) -> RecordsSettings:
+        if self.raw_retention_days > self.retention_days:
+            raise ValueError("raw_retention_days must not be longer than retention_days")
+        return self
 
 
 class DtmfSettings(_Section):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -73,32 +72,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_records(args: argparse.Namespace) -> int:
-    from records.store import Records
-
-    settings = _settings_or_exit()
-    store = Records(settings.records.path, settings.records.caller_hash_salt)
-    try:
-        if args.call_id:
-            call = store.call(args.call_id)
-            if call is None:
-                print(f"no call {args.call_id!r} in {settings.records.path}", file=sys.stderr)
-                return 1
-            print(
-                json.dumps(
-                    {"call": call, "events": store.events(args.call_id)},
-                    indent=2,
-                    ensure_ascii=False,
-                )
-            )
-        else:
-            for call in store.recent_calls(args.limit):
-                print(json.dumps(call, ensure_ascii=False))
-    finally:
-        store.close()
-    return 0
-
-
 def cmd_shell(args: argparse.Namespace) -> int:
     from loket.shell import chat
 
@@ -108,6 +81,7 @@ def cmd_shell(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from loket.models_cli import add_models_parser
+    from loket.records_cli import add_records_parser
     from loket.users_cli import add_users_parser
 
     parser = argparse.ArgumentParser(prog="loket", description=__doc__)
@@ -128,10 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_models_parser(sub)
     add_users_parser(sub)
 
-    records = sub.add_parser("records", help="show call records")
-    records.add_argument("call_id", nargs="?", help="one call with its events")
-    records.add_argument("--limit", type=int, default=20)
-    records.set_defaults(func=cmd_records)
+    add_records_parser(sub)
 
     shell = sub.add_parser(
         "shell", help="text chat with the assistant through the gateway's client"

@@ -26,6 +26,7 @@ import secrets
 import sqlite3
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,17 @@ CREATE TABLE IF NOT EXISTS events (
     data TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS events_by_call ON events(call_id, seq);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    who TEXT NOT NULL,
+    call_id TEXT,
+    action TEXT NOT NULL,
+    why TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_by_call ON audit(call_id, seq);
 """
+"""Every statement is ``IF NOT EXISTS``: an existing database gains new tables at start-up."""
 
 
 def site_salt(configured: str | None, db_path: Path) -> str:
@@ -88,9 +99,13 @@ class Records:
     RETRY_EVERY_S = 1.0
     """While the disk refuses, writes are queued; a write is tried at most this often."""
 
-    def __init__(self, path: Path, salt: str | None) -> None:
+    def __init__(
+        self, path: Path, salt: str | None, *, clock: Callable[[], float] = time.time
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.clock = clock
+        """Wall-clock time for what is written (a fake one in tests)."""
         self.salt = site_salt(salt, path)
         self._backlog: deque[tuple[str, tuple[Any, ...]]] = deque()
         self.failing: str | None = None
@@ -179,7 +194,7 @@ class Records:
         ids = [str(call_id) for (call_id,) in rows]
         for call_id in ids:
             self.event(call_id, "ended", by="gateway", reason=reason, abrupt=True)
-            self.update_call(call_id, ended_by="gateway", ended_at=time.time(), outcome="cut off")
+            self.update_call(call_id, ended_by="gateway", ended_at=self.clock(), outcome="cut off")
         return ids
 
     @property
@@ -190,7 +205,7 @@ class Records:
         self._write(
             "INSERT OR IGNORE INTO calls (id, channel, caller_hash, language, started_at)"
             " VALUES (?, ?, ?, ?, ?)",
-            (call_id, channel, hash_caller(caller, self.salt), language, time.time()),
+            (call_id, channel, hash_caller(caller, self.salt), language, self.clock()),
         )
 
     def update_call(self, call_id: str, **fields: Any) -> None:
@@ -206,10 +221,33 @@ class Records:
     def event(self, call_id: str, kind: str, **data: Any) -> None:
         self._write(
             "INSERT INTO events (call_id, at, kind, data) VALUES (?, ?, ?, ?)",
-            (call_id, time.time(), kind, json.dumps(data, ensure_ascii=False, default=str)),
+            (call_id, self.clock(), kind, json.dumps(data, ensure_ascii=False, default=str)),
+        )
+
+    def audit(
+        self, who: str, action: str, call_id: str | None = None, why: str | None = None
+    ) -> None:
+        """Record that someone read a call's record (or exported, or purged)."""
+        self._write(
+            "INSERT INTO audit (at, who, call_id, action, why) VALUES (?, ?, ?, ?, ?)",
+            (self.clock(), who, call_id, action, why),
         )
 
     # ------------------------------------------------------------------ reading
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection, for the retention and export queries (same thread only)."""
+        return self._db
+
+    def audit_log(self, call_id: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT at, who, call_id, action, why FROM audit"
+        params: tuple[Any, ...] = ()
+        if call_id is not None:
+            sql, params = sql + " WHERE call_id = ?", (call_id,)
+        cur = self._db.execute(sql + " ORDER BY seq", params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def call(self, call_id: str) -> dict[str, Any] | None:
         cur = self._db.execute("SELECT * FROM calls WHERE id = ?", (call_id,))

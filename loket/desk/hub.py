@@ -21,6 +21,7 @@ from telephony.webrtc import WebRtcLeg, open_leg
 log = logging.getLogger(__name__)
 
 PUSH_DEBOUNCE_S = 0.05
+AUDITED_MAX = 10_000
 TRANSCRIPT_KINDS = {"caller_said": "caller", "bot_said": "bot"}
 
 
@@ -34,6 +35,10 @@ class RecordReader(Protocol):
     def events(self, call_id: str) -> list[dict[str, Any]]: ...
 
     def event(self, call_id: str, kind: str, **data: Any) -> None: ...
+
+    def audit(
+        self, who: str, action: str, call_id: str | None = None, why: str | None = None
+    ) -> None: ...
 
 
 @dataclass(eq=False)
@@ -71,6 +76,8 @@ class DeskHub:
         self.ice_servers = ice_servers
         self.desks: dict[str, AgentDesk] = {}
         self.supervisors: set[Screen] = set()
+        self._audited: set[tuple[str, str]] = set()
+        """(agent, call) pairs whose record read is already in the audit log."""
         self._push_task: asyncio.Task[None] | None = None
         self._remove_listener = queue.add_listener(lambda _event: self.push())
 
@@ -208,12 +215,20 @@ class DeskHub:
         except Exception:  # a closing socket: its disconnect() follows
             log.debug("desk.send_failed")
 
-    def transcript(self, call_id: str) -> list[dict[str, str]]:
+    def transcript(self, call_id: str, reader: str) -> list[dict[str, str]]:
+        """The call's lines for an agent's screen; the first read per agent is audited
+        (views are pushed on every queue change, so not every push)."""
+        if (reader, call_id) not in self._audited:
+            if len(self._audited) >= AUDITED_MAX:  # a long run: forget, at worst audit twice
+                self._audited.clear()
+            self._audited.add((reader, call_id))
+            self.records.audit(reader, "desk_read", call_id, "offered or connected call")
         lines = []
         for event in self.records.events(call_id):
             who = TRANSCRIPT_KINDS.get(str(event.get("kind")))
-            if who and event.get("text"):
-                lines.append({"who": who, "text": str(event["text"])})
+            text = event.get("text") or event.get("redacted")  # raw text purged: redacted
+            if who and text:
+                lines.append({"who": who, "text": str(text)})
         return lines
 
     def view_for(self, desk: AgentDesk) -> dict[str, Any]:
@@ -224,7 +239,11 @@ class DeskHub:
         offer = next((o for o in snap["offers"] if o["agent_id"] == desk.name), None)
         if offer is not None:
             ticket = next((t for t in snap["tickets"] if t["call_id"] == offer["call_id"]), None)
-            offer = {**offer, "ticket": ticket, "transcript": self.transcript(offer["call_id"])}
+            offer = {
+                **offer,
+                "ticket": ticket,
+                "transcript": self.transcript(offer["call_id"], desk.name),
+            }
         call = None
         if desk.call is not None:
             ticket = next((t for t in snap["tickets"] if t["call_id"] == desk.call.call_id), None)
@@ -234,7 +253,7 @@ class DeskHub:
                 "muted": desk.call.muted,
                 "connected_at": desk.call.connected_at,
                 "ticket": ticket,
-                "transcript": self.transcript(desk.call.call_id),
+                "transcript": self.transcript(desk.call.call_id, desk.name),
             }
         return {
             "type": "view",
