@@ -494,9 +494,15 @@ def _explain(error: ValidationError) -> list[str]:
             problems.append(f"{key}: required but missing; add it (see config/default.yaml)")
             continue
         got = item.get("input")
-        got_text = "" if isinstance(got, dict) else f" (got {got!r})"
+        if isinstance(got, dict):  # a rule across a section's settings
+            problems.append(
+                f"{key}: {item['msg']}; fix the settings it names under {key} in your config"
+                f" file, or their {_env_name(loc)}__… variables"
+            )
+            continue
         problems.append(
-            f"{key}: {item['msg']}{got_text}; fix it in your config file or set {_env_name(loc)}"
+            f"{key}: {item['msg']} (got {got!r}); fix it in your config file or set"
+            f" {_env_name(loc)}"
         )
     return problems
 
