@@ -31,7 +31,7 @@ from tests.stack import Stack
 from tests.tools.dutch_utterances import Utterance, build, load
 from tests.tools.fillets import INSTALL_HINT, line_by_id, load_pcm
 from tests.tools.rtp_audio import Pcm
-from tests.tools.sip_caller import SipCaller, dial
+from tests.tools.sip_caller import SipCaller, Turn, dial
 from voice.model_registry import get_entry, resolve
 from voice.resample import resample
 from voice.stt_whisper import WhisperResult, WhisperStt
@@ -92,6 +92,26 @@ def stems_heard(stems: tuple[str, ...], result: WhisperResult) -> list[str]:
 
 def said_by_bot(events: list[tuple[str, str]]) -> str:
     return " ".join(json.loads(d)["text"] for k, d in events if k == "bot_said")
+
+
+async def ask_confirming(
+    stack: Stack, call: SipCaller, question: Pcm, before: int, facts: tuple[str, ...]
+) -> tuple[Turn, bool]:
+    """Ask; when the reply is a confirmation question ("U vraagt naar …, klopt dat?")
+    rather than the answer (none of *facts* in it), a voice actor's "Ja." says yes.
+    Returns the last turn (its reply is the answer, if all went well) and whether the
+    assistant asked to confirm."""
+    turn = await call.ask(question, reply_timeout=30)
+    await until_recorded(stack, "bot_said", 1, before, timeout=40)
+    await call.wait_for_silence(1.2, timeout=40)
+    bot = said_by_bot(records(stack, before))
+    confirming = not any(f in bot for f in facts) and "?" in bot
+    if confirming:
+        asked = last_event(stack)
+        turn = await call.ask(pcm_of(load_pcm(line_by_id(*YES).path)), reply_timeout=30)
+        await until_recorded(stack, "bot_said", 1, asked, timeout=40)
+        await call.wait_for_silence(1.2, timeout=40)
+    return turn, confirming
 
 
 async def dutch_call(stack: Stack) -> tuple[SipCaller, int]:
@@ -223,16 +243,9 @@ async def test_a_spoken_helpline_question_gets_the_answer_or_a_confirmation(
     facts = FACTS[utterance.intent]
     call, before = await dutch_call(stack)
     try:
-        turn = await call.ask(pcm_of(build(utterance)), reply_timeout=30)
-        await until_recorded(stack, "bot_said", 1, before, timeout=40)
-        await call.wait_for_silence(1.2, timeout=40)
-        bot = said_by_bot(records(stack, before))
-        confirming = not any(f in bot for f in facts) and "?" in bot
-        if confirming:  # "U vraagt naar …, klopt dat?": the caller says yes
-            asked = last_event(stack)
-            turn = await call.ask(pcm_of(load_pcm(line_by_id(*YES).path)), reply_timeout=30)
-            await until_recorded(stack, "bot_said", 1, asked, timeout=40)
-            await call.wait_for_silence(1.2, timeout=40)
+        turn, confirming = await ask_confirming(
+            stack, call, pcm_of(build(utterance)), before, facts
+        )
     finally:
         await call.close()
     events = records(stack, before)
@@ -259,18 +272,9 @@ async def test_a_synthetic_dutch_question_gets_the_answer_or_a_confirmation(
     tts = EspeakTts("nl", "nl")
     audio = b"".join([c.pcm async for c in tts.synthesize(text)])
     call, before = await dutch_call(stack)
-    confirming = False
+    question = pcm_of(resample(audio, tts.sample_rate, 16000))
     try:
-        turn = await call.ask(pcm_of(resample(audio, tts.sample_rate, 16000)), reply_timeout=30)
-        await until_recorded(stack, "bot_said", 1, before, timeout=40)
-        await call.wait_for_silence(1.2, timeout=40)
-        bot = said_by_bot(records(stack, before))
-        confirming = not any(f in bot for f in facts) and "?" in bot
-        if confirming:  # "U vraagt naar …, klopt dat?": the caller (a voice actor) says yes
-            asked = last_event(stack)
-            turn = await call.ask(pcm_of(load_pcm(line_by_id(*YES).path)), reply_timeout=30)
-            await until_recorded(stack, "bot_said", 1, asked, timeout=40)
-            await call.wait_for_silence(1.2, timeout=40)
+        turn, confirming = await ask_confirming(stack, call, question, before, facts)
     finally:
         await call.close()
     events = records(stack, before)
