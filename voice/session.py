@@ -271,13 +271,17 @@ class CallSession:
         except Exception:
             log.exception("records.write_failed", extra={"call": call.id})
 
+    async def disclose(self, text: str, **detail: Any) -> Spoken:
+        """Say an AI disclosure (a greeting or the disclosure alone) in the call's
+        language, interruptible only as configured, and record that it was said."""
+        spoken = await self.say(text, interruptible=self.settings.voice.greeting_interruptible)
+        self.record("disclosure", language=self.language, complete=spoken.complete, **detail)
+        return spoken
+
     async def _converse(self) -> None:
-        spoken = await self.say(
-            self.texts.greeting, interruptible=self.settings.voice.greeting_interruptible
-        )
+        spoken = await self.disclose(self.texts.greeting)
         self.disclosed = spoken.complete
         self.disclosure_over_at = time.monotonic()
-        self.record("disclosure", language=self.language, complete=spoken.complete)
         if spoken.failed:
             await self.fail("voice", "no voice for the greeting")
             return
@@ -357,12 +361,7 @@ class CallSession:
                 return True
             # The greeting's AI disclosure was in a language this caller may not speak:
             # say it once in theirs, before the answer.
-            spoken = await self.say(
-                disclosure_of(self.texts), interruptible=self.settings.voice.greeting_interruptible
-            )
-            self.record(
-                "disclosure", language=self.language, complete=spoken.complete, after="switch"
-            )
+            spoken = await self.disclose(disclosure_of(self.texts), after="switch")
             # the caller's wait ended when this began: the turn's latency counts from here
             return await self.ask(utt.text, heard=utt, reply_began=spoken.first_audio_at)
         return await self.ask(utt.text, heard=utt)
@@ -388,10 +387,7 @@ class CallSession:
             )
         if digit == dtmf.english and "en" in self.settings.languages:
             self._use_language("en", source="key")
-            spoken = await self.say(
-                self.texts.greeting, interruptible=self.settings.voice.greeting_interruptible
-            )
-            self.record("disclosure", language=self.language, complete=spoken.complete)
+            await self.disclose(self.texts.greeting)
             # Rasa learns the language too; its texts are not spoken (the greeting was).
             return await self.ask(intent_message("set_language", language="en"), speak=False)
         return await self.ask(intent_message("dtmf", digit=digit))
