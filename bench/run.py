@@ -30,6 +30,8 @@ STEPS = [
     ),
     ("agent desk", [sys.executable, "-m", "bench.desk", "--calls", "6"]),
     ("SIP load: SIPp at 200 set-ups/s, 100 at once", [sys.executable, "-m", "bench.sip_load"]),
+    ("redaction: recall, precision, time", [sys.executable, "-m", "bench.redaction"]),
+    ("capacity on paper (Erlang B/C)", [sys.executable, "-m", "bench.capacity"]),
 ]
 
 
