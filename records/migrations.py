@@ -111,14 +111,22 @@ def version(db: Db) -> int:
     return int(row[0] or 0)
 
 
+def _lock(db: Db) -> None:
+    """PostgreSQL: one migrating connection at a time (held to the transaction's end).
+    SQLite needs none: ``BEGIN IMMEDIATE`` already holds the file's write lock."""
+    if db.dialect == "postgresql":
+        db.execute("SELECT pg_advisory_xact_lock(?)", (_LOCK_KEY,))
+
+
 def migrate(db: Db) -> list[int]:
     """Apply the steps the database lacks; the versions applied now, in order."""
-    db.execute(statement(_VERSION_TABLE, db.dialect))
+    with db.transaction():
+        _lock(db)
+        db.execute(statement(_VERSION_TABLE, db.dialect))
     applied: list[int] = []
     for step in STEPS:
         with db.transaction():
-            if db.dialect == "postgresql":
-                db.execute("SELECT pg_advisory_xact_lock(?)", (_LOCK_KEY,))
+            _lock(db)
             current = version(db)
             if current > LATEST:
                 raise SchemaTooNew(

@@ -382,12 +382,20 @@ class Records:
         return self.run(lambda db: db.dicts(sql, (limit,)))
 
 
+_SQLITE_TRANSIENT = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
+"""BUSY, LOCKED, NOMEM, READONLY, IOERR, FULL, CANTOPEN, PROTOCOL: the disk, not the SQL."""
+
+
 def _transient(exc: BaseException) -> bool:
     """A refused disk or a lost server (worth retrying), not a wrong statement."""
     import sqlite3
 
     if isinstance(exc, sqlite3.Error):
-        return isinstance(exc, sqlite3.OperationalError)
+        # OperationalError is also "no such table" (SQLITE_ERROR): the primary code says
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is None:
+            return isinstance(exc, sqlite3.OperationalError)
+        return code & 0xFF in _SQLITE_TRANSIENT
     try:
         import psycopg
     except ImportError:  # pragma: no cover - psycopg is a dependency

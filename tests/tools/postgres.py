@@ -30,15 +30,19 @@ DATABASE = "loket"
 
 
 def pg_bin() -> Path | None:
-    """The directory holding initdb, pg_ctl and postgres (the newest version), or None."""
-    on_path = shutil.which("pg_ctl")
-    if on_path and shutil.which("initdb"):
-        return Path(on_path).parent
+    """The directory holding initdb, pg_ctl and postgres (the newest version), or None.
+
+    Debian's place first (what the Makefile checks), then PATH (other systems)."""
     found = sorted(
         (p for p in Path("/").glob(PG_BIN_GLOB.lstrip("/")) if (p / "initdb").is_file()),
         key=lambda p: _version(p.parent.name),
     )
-    return found[-1] if found else None
+    if found:
+        return found[-1]
+    initdb = shutil.which("initdb")
+    if initdb and shutil.which("pg_ctl"):
+        return Path(initdb).resolve().parent
+    return None
 
 
 def _version(name: str) -> tuple[int, ...]:
@@ -103,6 +107,7 @@ class PostgresServer:
             )
 
     def start(self) -> None:
+        """A new cluster, started, with an empty ``loket`` database."""
         self._run(
             str(self.bin / "initdb"),
             "-D", str(self.data),
@@ -112,6 +117,11 @@ class PostgresServer:
             "--locale=C",
             "--no-sync",
         )  # fmt: skip
+        self.resume()
+        self.execute("postgres", f"CREATE DATABASE {DATABASE}")
+
+    def resume(self) -> None:
+        """Start the server on its existing cluster (after :meth:`stop`: an outage ends)."""
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root}"
             " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -124,9 +134,9 @@ class PostgresServer:
             "-w", "-t", "60",
             "start",
         )  # fmt: skip
-        self.execute("postgres", f"CREATE DATABASE {DATABASE}")
 
     def stop(self) -> None:
+        """Stop the server (fast: open connections are cut, as in an outage)."""
         if (self.data / "postmaster.pid").exists():
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
