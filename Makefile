@@ -8,9 +8,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMPS := .stamps
-APT_PACKAGES := sip-tester baresip-core espeak-ng sox chromium chromium-driver redis-server redis-tools fillets-ng-data-nl fillets-ng-data
+APT_PACKAGES := sip-tester baresip-core espeak-ng sox chromium chromium-driver redis-server redis-tools fillets-ng-data-nl fillets-ng-data postgresql
 APT_COMMANDS := sipp baresip espeak-ng sox chromium chromedriver redis-server redis-cli
 LINT_PATHS := telephony voice dialogue config loket records
+# Debian keeps PostgreSQL's server commands (initdb, pg_ctl) off PATH: checked here instead
+PG_BIN_GLOB := /usr/lib/postgresql/*/bin
 
 # Rasa (Python 3.10 venv, training, designer targets): RASA_PYTHON, RASA_VENV, train, rasa-test …
 include mk/rasa.mk
@@ -45,6 +47,7 @@ venv: $(STAMPS)/venv
 apt:
 	@missing=""; for c in $(APT_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
 	for p in $(filter fillets-%,$(APT_PACKAGES)); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	ls $(PG_BIN_GLOB)/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages (missing:$$missing)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo"; \

@@ -330,6 +330,17 @@ class RecordsSettings(_Section):
     retention_days: float = Field(365.0, gt=0)
     """Days after a call's end that any event text (also redacted) is kept; after that the
     text fields are emptied and the rows stay for counts."""
+    aggregate_retention_days: float | None = Field(730.0, gt=0)
+    """Days after a call's end that its rows (the counts behind the KPIs) are kept; after
+    that the call and its events are deleted. null: kept for ever."""
+    backend: Literal["sqlite", "postgresql"] = "sqlite"
+    """``sqlite``: the file at ``path`` (one gateway); ``postgresql``: the database at
+    ``postgres_dsn``, shared by several gateways."""
+    postgres_dsn: str | None = None
+    """libpq connection string or URL, e.g. ``postgresql://loket:secret@db/loket``."""
+    gateway_name: str | None = None
+    """This gateway's name in the records (whose open calls it ends after a restart);
+    default: the host name. Must differ between gateways sharing a PostgreSQL database."""
 
     _resolve = field_validator("path")(_project_path)
 
@@ -337,6 +348,43 @@ class RecordsSettings(_Section):
     def _raw_within_content(self) -> RecordsSettings:
         if self.raw_retention_days > self.retention_days:
             raise ValueError("raw_retention_days must not be longer than retention_days")
+        if (
+            self.aggregate_retention_days is not None
+            and self.aggregate_retention_days < self.retention_days
+        ):
+            raise ValueError(
+                "aggregate_retention_days must not be shorter than retention_days"
+                " (the rows outlive their text)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _postgres(self) -> RecordsSettings:
+        # checked here, not per field: an error message must not echo a DSN's password
+        if self.backend != "postgresql":
+            return self
+        example = "LOKET_RECORDS__POSTGRES_DSN=postgresql://loket@db-host/loket"
+        if not self.postgres_dsn:
+            raise ValueError(
+                f"records.postgres_dsn is required when records.backend is postgresql; set it"
+                f" (e.g. {example}) or use records.backend: sqlite"
+            )
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            conninfo_to_dict(self.postgres_dsn)
+        except Exception as exc:
+            raise ValueError(
+                f"records.postgres_dsn is not a valid libpq connection string"
+                f" ({type(exc).__name__}); write it as a URL (e.g. {example}) or as"
+                " 'host=... dbname=... user=...'"
+            ) from None
+        if not self.caller_hash_salt:
+            raise ValueError(
+                "records.caller_hash_salt is required when records.backend is postgresql"
+                " (every gateway must hash caller numbers alike); set the same secret on"
+                " each, e.g. LOKET_RECORDS__CALLER_HASH_SALT=$(openssl rand -hex 32)"
+            )
         return self
 
 

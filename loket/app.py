@@ -19,7 +19,8 @@ from dialogue.rasa_client import RasaClient
 from loket.desk.connector import DeskConnector
 from loket.desk.hub import DeskHub
 from loket.sip_security import build_admission
-from records.store import Records
+from records.retention import DailyPurge, Limits, purge_target
+from records.store import open_records
 from telephony.acd_model import AcdConfig
 from telephony.agent_queue import InProcessQueue
 from telephony.call import Call
@@ -108,7 +109,12 @@ class Gateway:
         self.settings = settings
         self.started = time.time()
         self.voices = Voices()
-        self.records = Records(settings.records.path, settings.records.caller_hash_salt)
+        self.records = open_records(settings.records)
+        limits = Limits.of(settings.records)
+        self.purge = DailyPurge(
+            lambda now: purge_target(self.records.target, now, limits),
+            done=lambda report: self.records.audit("gateway", "purge", None, report.summary()),
+        )
         self.rasa = RasaClient(settings.rasa.url, settings.rasa.timeout_s)
         self.queue = InProcessQueue(AcdConfig.from_mapping(settings.queue.model_dump()))
         vs = settings.voice
@@ -183,6 +189,7 @@ class Gateway:
         cut_off = self.records.end_abandoned("gateway restarted: the call was cut off")
         if cut_off:
             log.warning("records.calls_cut_off", extra={"calls": len(cut_off)})
+        self.purge.start()
         workers.configure(self.settings.voice.threads)
         vad_model = resolve(get_entry(VAD_MODEL), self.settings.models.dir)
         if vad_model.path is None:
@@ -228,6 +235,7 @@ class Gateway:
         self.hub.close()
         self.queue.close()
         await self.rasa.close()
+        await self.purge.stop()
         self.records.close()
 
     # ------------------------------------------------------------------ health
@@ -237,7 +245,8 @@ class Gateway:
         self.records.retry()
         return {
             "ready": self.records.failing is None,
-            "path": str(self.records.path),
+            "path": self.records.where,
+            "backend": self.records.target.dialect,
             "error": self.records.failing,
             "waiting_writes": self.records.backlog,
             "lost_writes": self.records.dropped,

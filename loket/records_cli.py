@@ -11,7 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from config.settings import Settings
-from records.store import Records
+from records.store import Records, open_records
 
 ACTIONS = ("purge", "export")
 """Words taken as a subcommand rather than a call id (call ids are UUIDs)."""
@@ -20,7 +20,7 @@ ACTIONS = ("purge", "export")
 def _show(store: Records, settings: Settings, args: argparse.Namespace) -> int:
     call = store.call(args.call_id)
     if call is None:
-        print(f"no call {args.call_id!r} in {settings.records.path}", file=sys.stderr)
+        print(f"no call {args.call_id!r} in {store.where}", file=sys.stderr)
         return 1
     store.audit(getpass.getuser(), "read", args.call_id, args.why)
     record = {"call": call, "events": store.events(args.call_id)}
@@ -32,12 +32,15 @@ def _purge(store: Records, settings: Settings, args: argparse.Namespace) -> int:
     from records.retention import purge
 
     rs = settings.records
-    report = purge(
-        store.db,
-        time.time(),
-        raw_retention_days=rs.raw_retention_days,
-        retention_days=rs.retention_days,
-        dry_run=args.dry_run,
+    report = store.run(
+        lambda db: purge(
+            db,
+            time.time(),
+            raw_retention_days=rs.raw_retention_days,
+            retention_days=rs.retention_days,
+            aggregate_retention_days=rs.aggregate_retention_days,
+            dry_run=args.dry_run,
+        )
     )
     if not args.dry_run:
         store.audit(getpass.getuser(), "purge", None, report.summary())
@@ -61,7 +64,7 @@ def _export(store: Records, settings: Settings, args: argparse.Namespace) -> int
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path(args.out) if args.out else settings.records.path.parent / "exports" / stamp
     try:
-        result = export(store.db, start, end, args.format, out)
+        result = store.run(lambda db: export(db, start, end, args.format, out))
     except ValueError as err:
         print(f"loket records export: {err}", file=sys.stderr)
         return 2
@@ -74,7 +77,7 @@ def cmd_records(args: argparse.Namespace) -> int:
     from loket.cli import _settings_or_exit
 
     settings = _settings_or_exit()
-    store = Records(settings.records.path, settings.records.caller_hash_salt)
+    store = open_records(settings.records)
     try:
         if args.call_id == "purge":
             return _purge(store, settings, args)
@@ -96,8 +99,9 @@ def add_records_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         "records",
         help="show call records; `records purge`, `records export`",
         description="`loket records` lists calls; `loket records ID` shows one (the read is"
-        " audited); `loket records purge [--dry-run]` applies records.raw_retention_days and"
-        " records.retention_days; `loket records export --from DATE --to DATE --format F`"
+        " audited); `loket records purge [--dry-run]` applies records.raw_retention_days,"
+        " records.retention_days and records.aggregate_retention_days;"
+        " `loket records export --from DATE --to DATE --format F`"
         " writes an anonymised research export.",
     )
     records.add_argument("call_id", nargs="?", help="a call id, or purge / export")

@@ -13,13 +13,13 @@ from __future__ import annotations
 import csv
 import json
 import secrets
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from records.db import Db
 from records.redaction import redact
 
 Format = Literal["jsonl", "csv", "parquet"]
@@ -104,7 +104,7 @@ def _since(start: float, at: Any) -> float | None:
 
 
 def collect(
-    db: sqlite3.Connection, start: date, end: date
+    db: Db, start: date, end: date
 ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """Each call started from ``start`` to ``end`` (inclusive, local dates), anonymised."""
     lo, hi = _local_midnight(start), _local_midnight(end + timedelta(days=1))
@@ -120,7 +120,7 @@ def collect(
         queued_at = assigned_at = None
         for kind, at, blob in db.execute(
             "SELECT kind, at, data FROM events WHERE call_id = ? ORDER BY seq", (cid,)
-        ):
+        ).fetchall():
             data = json.loads(blob)
             events.append(_event_row(pseudonym, t0, kind, at, data, language or "nl"))
             if kind == "handoff":
@@ -199,7 +199,7 @@ def dictionary(start: date, end: date, fmt: Format) -> str:
     return "\n".join(lines) + "\n"
 
 
-def export(db: sqlite3.Connection, start: date, end: date, fmt: Format, out: Path) -> ExportResult:
+def export(db: Db, start: date, end: date, fmt: Format, out: Path) -> ExportResult:
     """Write ``calls.<fmt>``, ``events.<fmt>`` and ``DICTIONARY.md`` into ``out``."""
     if end < start:
         raise ValueError("--to is before --from")

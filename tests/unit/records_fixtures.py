@@ -1,9 +1,20 @@
-"""A records store on a fake clock, with calls made at chosen times (shared by records tests)."""
+"""A records store on a fake clock, with calls made at chosen times (shared by records tests).
+
+The records tests take the ``records_target`` fixture (tests/unit/conftest.py): each runs
+once on SQLite and once on PostgreSQL (a real server, tests/tools/postgres.py)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from records.db import Db
+from records.retention import purge
 from records.store import Records
 
 BSN_LINE = "mijn bsn is 111222333 en mijn nummer is 06 12345678"
@@ -18,9 +29,45 @@ class Clock:
         return self.now
 
 
-def store_at(tmp_path: Path, now: float) -> tuple[Records, Clock]:
+@dataclass
+class RecordsTarget:
+    """Where a test's records live: an SQLite file, or an empty PostgreSQL database."""
+
+    backend: str
+    path: Path
+    dsn: str | None = None
+    opened: list[Records] = field(default_factory=list)
+
+    def open(self, clock: Callable[[], float] = time.time, **kwargs: Any) -> Records:
+        store = Records(self.path, "salt", clock=clock, dsn=self.dsn, **kwargs)
+        self.opened.append(store)
+        return store
+
+    def use_in_env(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Point ``load_settings()`` (and so the CLI) at these records."""
+        monkeypatch.setenv("LOKET_RECORDS__PATH", str(self.path))
+        monkeypatch.setenv("LOKET_RECORDS__CALLER_HASH_SALT", "salt")
+        monkeypatch.setenv("LOKET_RECORDS__BACKEND", self.backend)
+        if self.dsn is not None:
+            monkeypatch.setenv("LOKET_RECORDS__POSTGRES_DSN", self.dsn)
+
+    def close_all(self) -> None:
+        for store in self.opened:
+            store.close()
+
+
+def store_at(target: RecordsTarget, now: float) -> tuple[Records, Clock]:
     clock = Clock(now)
-    return Records(tmp_path / "r.sqlite", "salt", clock=clock), clock
+    return target.open(clock), clock
+
+
+def purge_now(store: Records, now: float, **limits: Any) -> Any:
+    """:func:`records.retention.purge` on the store's connection (its writer thread)."""
+    return store.run(lambda db: purge(db, now, **limits))
+
+
+def on_db(store: Records, fn: Callable[[Db], Any]) -> Any:
+    return store.run(fn)
 
 
 def make_call(store: Records, clock: Clock, call_id: str, *, redacted_field: bool = True) -> None:

@@ -41,8 +41,12 @@ def commands_used() -> dict[str, list[str]]:
     return used
 
 
+OFF_PATH = {"initdb": "postgresql", "pg_ctl": "postgresql"}
+"""Commands a Debian package installs off PATH (the Makefile checks PG_BIN_GLOB for them)."""
+
+
 def test_every_command_used_is_installed_by_the_makefile() -> None:
-    installed = make_list("APT_COMMANDS")
+    installed = make_list("APT_COMMANDS") | set(OFF_PATH)
     missing = {
         cmd: where
         for cmd, where in commands_used().items()
@@ -72,3 +76,12 @@ def test_every_listed_command_has_its_package() -> None:
     }
     for cmd in make_list("APT_COMMANDS"):
         assert provided_by.get(cmd, cmd) in packages, cmd
+
+
+def test_postgresql_is_installed_and_checked_where_the_tests_look() -> None:
+    from tests.tools.postgres import PG_BIN_GLOB
+
+    assert set(OFF_PATH.values()) <= make_list("APT_PACKAGES")
+    assert make_list("PG_BIN_GLOB") == {PG_BIN_GLOB}
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert 'ls $(PG_BIN_GLOB)/initdb >/dev/null 2>&1 || missing="$$missing postgresql"' in text

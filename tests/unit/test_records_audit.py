@@ -14,7 +14,7 @@ from loket.desk.hub import DeskHub
 from records.store import Records
 from telephony.acd_model import AcdConfig
 from telephony.agent_queue import InProcessQueue
-from tests.unit.records_fixtures import make_call, store_at
+from tests.unit.records_fixtures import RecordsTarget, make_call, store_at
 
 T0 = 1_780_000_000.0
 
@@ -40,27 +40,30 @@ def test_audit_table_is_added_to_an_existing_database(tmp_path: Path) -> None:
 
 
 def test_cli_read_of_one_call_is_audited_with_the_os_user(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    records_target: RecordsTarget,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    store, clock = store_at(tmp_path, T0)
+    store, clock = store_at(records_target, T0)
     make_call(store, clock, "c1")
     store.close()
-    monkeypatch.setenv("LOKET_RECORDS__PATH", str(tmp_path / "r.sqlite"))
-    monkeypatch.setenv("LOKET_RECORDS__CALLER_HASH_SALT", "salt")
-    assert load_settings().records.path == tmp_path / "r.sqlite"
+    records_target.use_in_env(monkeypatch)
+    assert load_settings().records.backend == records_target.backend
     with pytest.raises(SystemExit) as done:
         main(["records", "c1", "--why", "complaint 42"])
     assert done.value.code == 0 and '"caller_said"' in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["records"])  # the list of calls is not one call's record
-    log = Records(tmp_path / "r.sqlite", "salt").audit_log("c1")
+    log = records_target.open().audit_log("c1")
     assert [(a["who"], a["action"], a["why"]) for a in log] == [
         (getpass.getuser(), "read", "complaint 42")
     ]
 
 
-async def test_desk_read_is_audited_once_per_agent_and_call(tmp_path: Path) -> None:
-    store, clock = store_at(tmp_path, T0)
+async def test_desk_read_is_audited_once_per_agent_and_call(
+    records_target: RecordsTarget,
+) -> None:
+    store, clock = store_at(records_target, T0)
     make_call(store, clock, "c1")
     queue = InProcessQueue(AcdConfig.from_mapping(load_settings({}).queue.model_dump()))
     hub = DeskHub(queue, store, ice_servers=[])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import pytest
 from loket.cli import main
 from records.export import CALL_FIELDS, EVENT_FIELDS, FORMATS, Format, export
 from records.store import Records, hash_caller
-from tests.unit.records_fixtures import DAY, make_call, store_at
+from tests.unit.records_fixtures import DAY, RecordsTarget, make_call, store_at
 
 T0 = datetime(2026, 11, 2, 14, 30).timestamp()  # local time: the export's dates are local
 CALL_ID = "3f2a9c1e-7b44-4d0e-9a51-0c6d2e8f1b7a"
@@ -32,8 +32,8 @@ def _read(path: Path, fmt: Format) -> list[dict[str, Any]]:
     return rows
 
 
-def _store(tmp_path: Path) -> Records:
-    store, clock = store_at(tmp_path, T0)
+def _store(target: RecordsTarget) -> Records:
+    store, clock = store_at(target, T0)
     make_call(store, clock, CALL_ID)
     clock.now = T0 + 3600
     make_call(store, clock, "older-call-without-redacted-field", redacted_field=False)
@@ -43,11 +43,13 @@ def _store(tmp_path: Path) -> Records:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_export_round_trip_is_anonymised(tmp_path: Path, fmt: Format) -> None:
-    store = _store(tmp_path)
-    day = date(2026, 11, 2)
-    first = export(store.db, day, day + timedelta(days=1), fmt, tmp_path / "a")
-    second = export(store.db, day, day + timedelta(days=1), fmt, tmp_path / "b")
+def test_export_round_trip_is_anonymised(
+    records_target: RecordsTarget, tmp_path: Path, fmt: Format
+) -> None:
+    store = _store(records_target)
+    day, last = date(2026, 11, 2), date(2026, 11, 3)
+    first = store.run(lambda db: export(db, day, last, fmt, tmp_path / "a"))
+    second = store.run(lambda db: export(db, day, last, fmt, tmp_path / "b"))
     assert (first.calls, first.events) == (2, 14)
 
     calls = _read(tmp_path / "a" / f"calls.{fmt}", fmt)
@@ -78,11 +80,10 @@ def test_export_round_trip_is_anonymised(tmp_path: Path, fmt: Format) -> None:
 
 
 def test_cli_export_writes_its_parameters_to_the_audit_log(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    records_target: RecordsTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _store(tmp_path).close()
-    monkeypatch.setenv("LOKET_RECORDS__PATH", str(tmp_path / "r.sqlite"))
-    monkeypatch.setenv("LOKET_RECORDS__CALLER_HASH_SALT", "salt")
+    _store(records_target).close()
+    records_target.use_in_env(monkeypatch)
     out = tmp_path / "out"
     argv = ["records", "export", "--from", "2026-11-02", "--to", "2026-11-02"]
     with pytest.raises(SystemExit) as done:
@@ -91,7 +92,7 @@ def test_cli_export_writes_its_parameters_to_the_audit_log(
     with pytest.raises(SystemExit) as bad:
         main(["records", "export", "--from", "2026-11-03", "--to", "2026-11-02"])
     assert bad.value.code == 2
-    [entry] = Records(tmp_path / "r.sqlite", "salt").audit_log()
+    [entry] = records_target.open().audit_log()
     assert entry["action"] == "export" and entry["call_id"] is None
     params = json.loads(entry["why"])
     assert params == {
