@@ -330,6 +330,9 @@ class RecordsSettings(_Section):
     retention_days: float = Field(365.0, gt=0)
     """Days after a call's end that any event text (also redacted) is kept; after that the
     text fields are emptied and the rows stay for counts."""
+    service_level_s: float = Field(40.0, gt=0, le=3600)
+    """The line's service-level standard: an agent accepts a queued call within this many
+    seconds (the supervisor's figures report the share that did)."""
 
     _resolve = field_validator("path")(_project_path)
 
