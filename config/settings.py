@@ -341,6 +341,9 @@ class RecordsSettings(_Section):
     gateway_name: str | None = None
     """This gateway's name in the records (whose open calls it ends after a restart);
     default: the host name. Must differ between gateways sharing a PostgreSQL database."""
+    service_level_s: float = Field(40.0, gt=0, le=3600)
+    """The line's service-level standard: an agent accepts a queued call within this many
+    seconds (the supervisor's figures report the share that did)."""
 
     _resolve = field_validator("path")(_project_path)
 

@@ -16,6 +16,7 @@ import aiohttp
 
 from config.settings import Settings
 from dialogue.rasa_client import RasaClient
+from dialogue.replies import Replies
 from loket.desk.connector import DeskConnector
 from loket.desk.hub import DeskHub
 from loket.sip_security import build_admission
@@ -133,6 +134,7 @@ class Gateway:
             records=self.records,
             queue=self.queue,
             hold_audio=self._hold_audio,
+            replies=Replies.load(settings.rasa.project_dir),
             vad_config=VadConfig(
                 threshold=vc.vad_threshold,
                 min_speech_ms=vc.min_speech_ms,

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from loket.desk.accounts import SessionPolicy
 from loket.desk.auth import install_auth
+from loket.desk.dashboard import add_dashboard_routes
 from loket.desk.routes import add_desk_routes, script_response
 
 WEB = Path(__file__).parent / "web"
@@ -40,6 +41,7 @@ def create_app(gateway: Gateway) -> FastAPI:
         policy=SessionPolicy(desk.session_idle_minutes * 60, desk.session_max_hours * 3600),
     )
     add_desk_routes(app, gateway.hub, auth)
+    add_dashboard_routes(app, gateway.settings, lambda: gateway.records)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

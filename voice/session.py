@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from config.settings import LanguageSettings, Settings
 from dialogue.rasa_client import BotTurn, DialogueError, Handoff, intent_message
+from dialogue.replies import Replies
 from records.recorder import Recorder
 from records.redaction import redact, redact_summary
 from telephony.agent_queue import AgentQueue
@@ -108,6 +109,8 @@ class VoiceServices:
     vad_config: VadConfig = field(default_factory=VadConfig)
     agents: AgentConnector | None = None
     """Puts accepted calls through to agents (the desk); None: nobody takes calls."""
+    replies: Replies = field(default_factory=Replies)
+    """Which bot texts are answers (topic) or misses, for the records; empty: none known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,7 +444,7 @@ class CallSession:
         if speak:
             for text in turn.texts:
                 spoken = await self.say(text)
-                self.record("bot_said", text=text, complete=spoken.complete, cached=spoken.cached)
+                self.record_reply(text, spoken)
                 if spoken.failed:
                     await self.fail("voice", "no voice could speak the reply")
                     return True
@@ -463,11 +466,22 @@ class CallSession:
             self.call.hangup("bot")
             return True
         if speak and not turn.texts:
+            self.record("not_understood", source="gateway")  # Rasa had nothing to say
             self.misses += 1
             if self.misses >= 2:
                 return await self.hand_off_locally("not understood", told=False)
             await self.say(self.texts.not_heard)
         return False
+
+    def record_reply(self, text: str, spoken: Spoken) -> None:
+        """A bot line, marked as an answer (its topic, also the call's) or a miss."""
+        reply = self.s.replies.classify(text)
+        mark: dict[str, Any] = {"topic": reply.topic} if reply.topic else {}
+        if reply.miss:
+            mark["miss"] = True
+        self.record("bot_said", text=text, complete=spoken.complete, cached=spoken.cached, **mark)
+        if reply.topic:
+            self.s.records.update_call(self.call.id, topic=reply.topic)
 
     def _guarded(self, engine: SttEngine | None) -> GuardedRecognizer | None:
         """The call's recogniser, bounded in time; its failure hands the call off."""

@@ -182,7 +182,11 @@ class DeskHub:
                 note = str(message.get("note", ""))[:4000]
                 self.records.event(call_id, "wrap_up_note", agent=name, note=note)
             elif kind == "close_callback":
-                self.queue.close_callback(str(message.get("task_id", "")), name)
+                task_id = str(message.get("task_id", ""))
+                task = next((t for t in self.queue.callbacks() if t.task_id == task_id), None)
+                self.queue.close_callback(task_id, name)
+                if task is not None:  # for the figures: callbacks requested and done
+                    self.records.event(task.call_id, "callback_done", agent=name, task=task_id)
             else:
                 return f"unknown request {kind!r}"
         except AcdError as exc:
