@@ -269,6 +269,68 @@ class InProcessQueue:
 
         return remove
 
+    # ------------------------------------------------------------------ other gateways
+
+    def apply_remote(self, events: Events) -> None:
+        """Events another gateway committed to the shared state (Redis relay): resolve
+        this gateway's callers, tell this gateway's desks, re-arm the timer. Not logged
+        again: the gateway that ran the transition logged them."""
+        for event in events:
+            self._resolve(event)
+            self._publish(event)
+        self._reschedule()
+
+    def reconcile(self) -> None:
+        """Events may have been missed (the shared state's connection was lost): bring
+        this gateway's callers in line with the state and tell desks to re-read it.
+
+        A waiting caller the state no longer knows (Redis came back empty) is queued
+        again, oldest first — urgent before normal still holds; their place among
+        other gateways' callers follows the order the gateways re-queue them."""
+        now = self.clock()
+        views = {t.call_id: t for t in self.state.snapshot(now).tickets}
+        events: Events = []
+        for ticket in sorted(self._tickets.values(), key=lambda t: t.enqueued_at):
+            view = views.get(ticket.call_id)
+            if view is None and not ticket.assigned.done():
+                log.warning("acd.requeued_lost_caller", extra={"call_id": ticket.call_id})
+                self._apply(
+                    self.state.enqueue(
+                        now,
+                        ticket.call_id,
+                        queue=ticket.requested_queue,
+                        priority=ticket.priority,
+                        reason=ticket.reason,
+                        language=ticket.language,
+                        summary=ticket.summary,
+                    )
+                )
+            elif view is not None and view.state == "assigned" and view.agent_id:
+                if not ticket.assigned.done():
+                    events.append(
+                        CallAssigned(
+                            at=now,
+                            agent_id=view.agent_id,
+                            call_id=ticket.call_id,
+                            queue=view.queue,
+                            waited_s=view.waiting_s,
+                        )
+                    )
+            elif view is not None and ticket.assigned.done() and view.state != "assigned":
+                events.append(
+                    TicketRequeued(
+                        at=now,
+                        call_id=ticket.call_id,
+                        queue=view.queue,
+                        agent_id=ticket.agent_id or "",
+                        reason="resync",
+                    )
+                )
+        for event in events:
+            self._resolve(event)
+        self._publish(Resync(at=now))
+        self._reschedule()
+
     # ------------------------------------------------------------------ timer
 
     def tick(self) -> Events:
