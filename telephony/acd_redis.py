@@ -396,20 +396,21 @@ class RedisQueueState:
 
 
 class RedisEventRelay:
-    """Brings the events other gateways commit to this gateway's queue adapter.
+    """Brings the events every gateway commits to this gateway's queue adapter.
 
     A caller waits on the gateway that holds its call; an agent at another gateway's
     desk accepts there; this relay delivers that ``call_assigned`` (and every other
     event) here, so the waiting session's future resolves and this gateway's desks see
-    it. Events this gateway committed itself are skipped (it applied them already).
-    After a lost subscription, ``on_gap`` runs: events may have been missed, so the
-    adapter re-reads the state (desks get a resync, own callers are reconciled)."""
+    it. This gateway's own events come back too: listeners (desks) then get every
+    gateway's events in one order, the order Redis committed them. After a lost
+    subscription ``on_gap`` runs: events may have been missed, so the adapter re-reads
+    the state (desks get a resync, own callers are reconciled)."""
 
     def __init__(
         self,
         url: str,
         state: RedisQueueState,
-        apply: Callable[[Events], None],
+        apply: Callable[[Events, bool], None],
         on_gap: Callable[[], None],
     ) -> None:
         self.url = url
@@ -454,14 +455,13 @@ class RedisEventRelay:
     def _deliver(self, data: str) -> None:
         try:
             message = json.loads(data)
-            if message.get("gateway") == self.state.gateway_id:
-                return
+            own = message.get("gateway") == self.state.gateway_id
             events = [event_from_dict(e) for e in message["events"]]
         except (ValueError, KeyError, TypeError):
             log.warning("acd.relay_bad_message")
             return
         self.received += len(events)
         try:
-            self.apply(events)
+            self.apply(events, own)
         except Exception:  # one bad event must not end the relay
             log.exception("acd.relay_apply_failed")

@@ -117,6 +117,7 @@ class InProcessQueue:
         *,
         state: QueueState | None = None,
         clock: Callable[[], float] = time.time,
+        publish_own: bool = True,
     ) -> None:
         # Wall time, not monotonic: several gateways sharing one state must agree on it.
         self.state: QueueState = state if state is not None else Acd(config)
@@ -125,6 +126,9 @@ class InProcessQueue:
         self._subscribers: dict[asyncio.Queue[AcdEvent], bool] = {}
         self._listeners: list[Listener] = []
         self._timer = TimerSlot(self._on_timer)
+        # False with a shared state: listeners get every event, this gateway's too, from
+        # the relay (apply_remote), so they see all gateways' events in commit order.
+        self._publish_own = publish_own
 
     # ------------------------------------------------------------------ the caller's side
 
@@ -271,12 +275,14 @@ class InProcessQueue:
 
     # ------------------------------------------------------------------ other gateways
 
-    def apply_remote(self, events: Events) -> None:
-        """Events another gateway committed to the shared state (Redis relay): resolve
-        this gateway's callers, tell this gateway's desks, re-arm the timer. Not logged
-        again: the gateway that ran the transition logged them."""
+    def apply_remote(self, events: Events, own: bool = False) -> None:
+        """Events committed to the shared state, in commit order (the Redis relay): resolve
+        this gateway's callers when another gateway ran the transition (``own``: this one
+        did, already resolved), tell the listeners, re-arm the timer. Not logged again:
+        the gateway that ran the transition logged them."""
         for event in events:
-            self._resolve(event)
+            if not own:
+                self._resolve(event)
             self._publish(event)
         self._reschedule()
 
@@ -355,7 +361,8 @@ class InProcessQueue:
             self._resolve(event)
             fields = event.to_dict()
             log.info("acd." + str(fields.pop("kind")), extra=fields)
-            self._publish(event)
+            if self._publish_own:
+                self._publish(event)
         self._reschedule()
 
     def _resolve(self, event: AcdEvent) -> None:
