@@ -318,6 +318,9 @@ class QueueSettings(_Section):
     """Prefix of the keys; gateways sharing a queue use the same one."""
     gateway_id: str | None = Field(None, min_length=1, pattern=r"^[A-Za-z0-9:_.-]+$")
     """This gateway's name in the shared queue (it owns its callers); default host:sip-port."""
+    redis_heartbeat_s: float = Field(5.0, ge=0.5, le=60)
+    """Each gateway says it is alive this often; one silent for 3 beats is taken out: its
+    callers leave the queue, agents at its desks are disconnected (their calls requeued)."""
 
     @model_validator(mode="after")
     def _redis_backend(self) -> QueueSettings:

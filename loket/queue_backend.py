@@ -54,6 +54,7 @@ class QueueBackend:
 
     def start(self) -> None:
         if self.relay is not None:
+            self.queue.run(self.relay.state.restarted)
             self.relay.start()
 
     async def stop(self) -> None:
@@ -92,7 +93,14 @@ def build_queue(settings: Settings) -> QueueBackend:
         config, connect(q.redis_url), gateway_id=gateway_id(settings), namespace=q.redis_namespace
     )
     queue = InProcessQueue(config, state=state, publish_own=False)
-    relay = RedisEventRelay(q.redis_url, state, queue.apply_remote, queue.reconcile)
+    relay = RedisEventRelay(
+        q.redis_url,
+        state,
+        queue.apply_remote,
+        queue.reconcile,
+        reap=lambda: queue.run(state.reap),
+        heartbeat_s=q.redis_heartbeat_s,
+    )
     log.info(
         "acd.shared_queue", extra={"redis": safe_url(q.redis_url), "gateway": state.gateway_id}
     )

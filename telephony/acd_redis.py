@@ -386,6 +386,53 @@ class RedisQueueState:
         value: str | None = self.client.hget(self.state_key, f"desk:{agent_id}")  # type: ignore[assignment]
         return value
 
+    def alive_key(self, gateway_id: str) -> str:
+        return "{" + self.namespace + "}:alive:" + gateway_id
+
+    def heartbeat(self, ttl_s: float) -> None:
+        """This gateway is alive for ``ttl_s`` more seconds (its relay renews it)."""
+        self.client.set(self.alive_key(self.gateway_id), "1", px=max(1, int(ttl_s * 1000)))
+
+    def lost_gateways(self) -> set[str]:
+        """Gateways named as a caller's owner or an agent's desk whose heartbeat expired."""
+        raw = self._read()
+        named = {v for k, v in raw.items() if k.startswith(("owner:", "desk:"))}
+        named.discard(self.gateway_id)
+        return {g for g in sorted(named) if not self.client.exists(self.alive_key(g))}
+
+    def reap(self, now: float) -> Events:
+        """Take out what gateways that stopped beating held: their callers are gone with
+        them (call ended), agents at their desks lose their connection (their calls go
+        back to the head of the queue). A gateway that was only cut off from Redis
+        re-queues its callers itself when it is back (the adapter's reconcile)."""
+        lost = self.lost_gateways()
+        if not lost:
+            return []
+        events = self.take_out(now, lost)
+        log.warning("acd.gateway_lost", extra={"gateways": sorted(lost), "events": len(events)})
+        return events
+
+    def restarted(self, now: float) -> Events:
+        """At start-up: what an earlier run of this gateway (same id) left is gone with
+        that process — its callers and its desks' connections."""
+        return self.take_out(now, {self.gateway_id})
+
+    def take_out(self, now: float, lost: set[str]) -> Events:
+        """End the calls held by, and disconnect the agents at, these gateways."""
+
+        def run(acd: Acd) -> Events:
+            raw = self._read()
+            out: Events = []
+            for name, gw in raw.items():
+                if name.startswith("owner:") and gw in lost:
+                    out += acd.call_ended(now, name[6:])
+            for name, gw in raw.items():
+                if name.startswith("desk:") and gw in lost:
+                    out += acd.disconnect(now, name[5:])
+            return out
+
+        return self._transact(run)
+
     def owned_calls(self) -> list[str]:
         """Calls in the queue (waiting, offered or with an agent) held by this gateway."""
         raw = self._read()
@@ -412,24 +459,47 @@ class RedisEventRelay:
         state: RedisQueueState,
         apply: Callable[[Events, bool], None],
         on_gap: Callable[[], None],
+        *,
+        reap: Callable[[], object] | None = None,
+        heartbeat_s: float = 5.0,
     ) -> None:
         self.url = url
         self.state = state
         self.apply = apply
         self.on_gap = on_gap
+        self.reap = reap
+        """Run every heartbeat: take out what lost gateways held (``state.reap`` via the
+        adapter, so its events reach this gateway's sessions)."""
+        self.heartbeat_s = heartbeat_s
         self.received = 0
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self.subscribed = asyncio.Event()
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="acd-relay")
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._run(), name="acd-relay"),
+            loop.create_task(self._beat(), name="acd-heartbeat"),
+        ]
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._tasks = []
+
+    async def _beat(self) -> None:
+        """Say this gateway is alive (3 beats' TTL); reap gateways that stopped beating."""
+        while True:
+            try:
+                self.state.heartbeat(3 * self.heartbeat_s)
+                if self.reap is not None:
+                    self.reap()
+            except (redis.RedisError, OSError, AcdError) as exc:
+                log.warning("acd.heartbeat_failed", extra={"error": type(exc).__name__})
+            await asyncio.sleep(self.heartbeat_s)
 
     async def _run(self) -> None:
         first = True

@@ -338,3 +338,101 @@ def test_events_published_are_the_events_returned(client: redis.Redis) -> None:
     pubsub.close()
     assert received == events
     assert not any(isinstance(e, CallAssigned) for e in received)
+
+
+async def test_a_gateway_that_stops_beating_is_taken_out_and_the_others_callers_stay(
+    server: RedisServer, client: redis.Redis
+) -> None:
+    """Gateway A dies (no more heartbeats): its callers are gone with it, the agent at
+    A's desk is lost, so B's caller that agent had goes back to the head of the queue."""
+    config = AcdConfig(queues=("toeslagen",), offer_timeout_s=60, wrap_up_s=30)
+    gws = {}
+    for name in ("gw-a", "gw-b"):
+        state = RedisQueueState(config, client, gateway_id=name, namespace="t3")
+        queue = InProcessQueue(config, state=state, publish_own=False)
+        relay = RedisEventRelay(
+            server.url,
+            state,
+            queue.apply_remote,
+            queue.reconcile,
+            reap=lambda q=queue, s=state: q.run(s.reap),
+            heartbeat_s=0.1,
+        )
+        relay.start()
+        gws[name] = (state, queue, relay)
+    (_, qa, ra), (sb, qb, rb) = gws["gw-a"], gws["gw-b"]
+    try:
+        await subscribed(ra, rb)
+        qa.login("agent-a", ["toeslagen"])  # at A's desk
+        b1 = enqueue(qb, "b1", "normal")
+        qa.accept("agent-a", "b1")
+        assert await asyncio.wait_for(b1.assigned, 5) == "agent-a"
+        qb.login("agent-b", ["toeslagen"])  # at B's desk
+        enqueue(qa, "a1", "normal")
+        qb.accept("agent-b", "a1")
+        enqueue(qa, "a2", "urgent")  # waiting, on A
+        b2 = enqueue(qb, "b2", "normal")  # waiting, on B
+        await ra.close()  # A stops: no heartbeat, no goodbye
+        reason = await asyncio.wait_for(b1.requeued, 5)
+        assert reason == "agent_disconnected"
+        snap = sb.snapshot(qb.clock())
+        assert [t.call_id for t in snap.tickets] == ["b1", "b2"]  # nobody of B's lost
+        agents = {a.agent_id: a.state for a in snap.agents}
+        assert agents == {"agent-a": "offline", "agent-b": "wrap_up"}  # a1 ended with A
+        assert sb.lost_gateways() == set()  # nothing left that names A
+        assert not b2.assigned.done()
+        sb.check()
+    finally:
+        for _, q, r in gws.values():
+            await r.close()
+            q.close()
+
+
+def test_a_gateway_restarted_under_its_old_id_clears_what_it_left(client: redis.Redis) -> None:
+    old = gateway(client, "gw-a")
+    other = gateway(client, "gw-b")
+    old.login(T0, "agent-a", ["toeslagen"])
+    for call_id, gw in (("a1", old), ("b1", other), ("a2", old)):
+        gw.enqueue(
+            T0, call_id, queue="toeslagen", priority="normal", reason="", language="", summary={}
+        )
+    new = gateway(client, "gw-a")  # the process came back
+    events = new.restarted(T0 + 5)
+    assert {e.kind for e in events} >= {"ticket_left", "offer_withdrawn", "agent_state"}
+    snap = other.snapshot(T0 + 5)
+    assert [t.call_id for t in snap.tickets] == ["b1"]
+    assert [(a.agent_id, a.state) for a in snap.agents] == [("agent-a", "offline")]
+    other.check()
+
+
+async def test_the_gateway_builds_the_shared_queue_from_its_settings(server: RedisServer) -> None:
+    from config.settings import load_settings
+    from loket.queue_backend import build_queue, describe
+
+    settings = load_settings(
+        {
+            "LOKET_QUEUE__BACKEND": "redis",
+            "LOKET_QUEUE__REDIS_URL": server.url,
+            "LOKET_QUEUE__GATEWAY_ID": "gw-x",
+            "LOKET_QUEUE__REDIS_HEARTBEAT_S": "0.5",
+        }
+    )
+    assert describe(settings).startswith(f"Redis {server.url} key prefix {{loket:acd}}")
+    backend = build_queue(settings)
+    backend.start()
+    try:
+        assert backend.relay is not None
+        await asyncio.wait_for(backend.relay.subscribed.wait(), 5)
+        health = backend.health()
+        assert health == {"ready": True, "backend": "redis", "gateway_id": "gw-x", "conflicts": 0}
+        ticket = backend.queue.enqueue(
+            "c1", queue="toeslagen", priority="normal", reason="", language="nl", summary={}
+        )
+        assert backend.queue.position(ticket) == 1
+        server.stop()
+        assert backend.health()["ready"] is False  # Redis gone: the gateway says so
+        server.start()
+        await wait_for(lambda: backend.health()["ready"], 10)
+        assert backend.queue.position(ticket) == 1  # AOF: still in the queue
+    finally:
+        await backend.stop()
