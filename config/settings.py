@@ -308,6 +308,36 @@ class QueueSettings(_Section):
 
     _resolve = field_validator("hold_audio")(_project_path)
 
+    # Several gateways: the queue and agent presence in Redis (telephony.acd_redis).
+    backend: Literal["memory", "redis"] = "memory"
+    """Where the queue and agent presence live: this gateway's memory, or Redis shared by
+    every gateway (one queue, agents at any gateway's desk take any gateway's callers)."""
+    redis_url: str | None = None
+    """``redis://host:6379/0`` (``rediss://`` with TLS, ``unix:///path``); needed for redis."""
+    redis_namespace: str = Field("loket:acd", min_length=1, pattern=r"^[A-Za-z0-9:_.-]+$")
+    """Prefix of the keys; gateways sharing a queue use the same one."""
+    gateway_id: str | None = Field(None, min_length=1, pattern=r"^[A-Za-z0-9:_.-]+$")
+    """This gateway's name in the shared queue (it owns its callers); default host:sip-port."""
+    redis_heartbeat_s: float = Field(5.0, ge=0.5, le=60)
+    """Each gateway says it is alive this often; one silent for 3 beats is taken out: its
+    callers leave the queue, agents at its desks are disconnected (their calls requeued)."""
+
+    @model_validator(mode="after")
+    def _redis_backend(self) -> QueueSettings:
+        if self.redis_url is not None and not self.redis_url.startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError(
+                "queue.redis_url must start with redis://, rediss:// or unix:// "
+                "(e.g. redis://127.0.0.1:6379/0)"
+            )
+        if self.backend == "redis" and self.redis_url is None:
+            raise ValueError(
+                "queue.backend is redis but queue.redis_url is not set "
+                "(e.g. redis://127.0.0.1:6379/0); or use queue.backend: memory"
+            )
+        return self
+
     @field_validator("queues")
     @classmethod
     def _queue_names(cls, value: list[str]) -> list[str]:

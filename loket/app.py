@@ -19,11 +19,10 @@ from dialogue.rasa_client import RasaClient
 from dialogue.replies import Replies
 from loket.desk.connector import DeskConnector
 from loket.desk.hub import DeskHub
+from loket.queue_backend import build_queue
 from loket.sip_security import build_admission
 from records.retention import DailyPurge, Limits, purge_target
 from records.store import open_records
-from telephony.acd_model import AcdConfig
-from telephony.agent_queue import InProcessQueue
 from telephony.call import Call
 from telephony.calls import CallManager, TelephonyConfig
 from telephony.webrtc import WebCall, WebRtcCalls, use_host_addresses
@@ -117,7 +116,8 @@ class Gateway:
             done=lambda report: self.records.audit("gateway", "purge", None, report.summary()),
         )
         self.rasa = RasaClient(settings.rasa.url, settings.rasa.timeout_s)
-        self.queue = InProcessQueue(AcdConfig.from_mapping(settings.queue.model_dump()))
+        self.queue_backend = build_queue(settings)  # memory, or Redis shared by gateways
+        self.queue = self.queue_backend.queue
         vs = settings.voice
         self.speaker = Speaker(
             self.voices.voices,
@@ -208,6 +208,7 @@ class Gateway:
         for lang, problems in loaded.problems.items():
             for problem in problems:
                 log.warning("voice.missing", extra={"language": lang, "detail": problem})
+        self.queue_backend.start()
         await self.calls.start()
         self.sip_ready = True
         self._warm_task = asyncio.get_running_loop().create_task(self._warm_prompts())
@@ -235,7 +236,7 @@ class Gateway:
         await self.web.stop()
         await self.calls.stop()
         self.hub.close()
-        self.queue.close()
+        await self.queue_backend.stop()
         await self.rasa.close()
         await self.purge.stop()
         self.records.close()
@@ -299,6 +300,7 @@ class Gateway:
             },
             "actions": {"ready": actions_ok},
             "records": self._records_health(),
+            "queue": self.queue_backend.health(),
             "voice": {
                 "ready": self.voices_loaded and not self.pool_probe.stuck,
                 "languages": languages,

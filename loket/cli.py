@@ -45,6 +45,9 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     print(f"  HTTP     http://{settings.http.host}:{settings.http.port}/healthz")
     print(f"  Rasa     {settings.rasa.url} (actions on port {settings.rasa.actions_port})")
     print(f"  Records  {settings.records.path}")
+    from loket.queue_backend import describe
+
+    print(f"  Queue    {describe(settings)}")
     for readiness in voice_readiness(settings).values():
         print(f"  Voice    {readiness.summary()}")
     return 0

@@ -68,9 +68,10 @@ log = logging.getLogger(__name__)
 class Acd:
     """The in-process :class:`~telephony.acd_store.QueueState`."""
 
-    def __init__(self, config: AcdConfig | None = None) -> None:
+    def __init__(self, config: AcdConfig | None = None, *, store: AcdStore | None = None) -> None:
         self.config = config or AcdConfig()
-        self._s = AcdStore(self.config)
+        # A given store: the transitions run on records loaded from elsewhere (Redis).
+        self._s = store if store is not None else AcdStore(self.config)
 
     # ------------------------------------------------------------------ callers
 

@@ -117,6 +117,7 @@ class InProcessQueue:
         *,
         state: QueueState | None = None,
         clock: Callable[[], float] = time.time,
+        publish_own: bool = True,
     ) -> None:
         # Wall time, not monotonic: several gateways sharing one state must agree on it.
         self.state: QueueState = state if state is not None else Acd(config)
@@ -125,6 +126,9 @@ class InProcessQueue:
         self._subscribers: dict[asyncio.Queue[AcdEvent], bool] = {}
         self._listeners: list[Listener] = []
         self._timer = TimerSlot(self._on_timer)
+        # False with a shared state: listeners get every event, this gateway's too, from
+        # the relay (apply_remote), so they see all gateways' events in commit order.
+        self._publish_own = publish_own
 
     # ------------------------------------------------------------------ the caller's side
 
@@ -269,6 +273,70 @@ class InProcessQueue:
 
         return remove
 
+    # ------------------------------------------------------------------ other gateways
+
+    def apply_remote(self, events: Events, own: bool = False) -> None:
+        """Events committed to the shared state, in commit order (the Redis relay): resolve
+        this gateway's callers when another gateway ran the transition (``own``: this one
+        did, already resolved), tell the listeners, re-arm the timer. Not logged again:
+        the gateway that ran the transition logged them."""
+        for event in events:
+            if not own:
+                self._resolve(event)
+            self._publish(event)
+        self._reschedule()
+
+    def reconcile(self) -> None:
+        """Events may have been missed (the shared state's connection was lost): bring
+        this gateway's callers in line with the state and tell desks to re-read it.
+
+        A waiting caller the state no longer knows (Redis came back empty) is queued
+        again, oldest first — urgent before normal still holds; their place among
+        other gateways' callers follows the order the gateways re-queue them."""
+        now = self.clock()
+        views = {t.call_id: t for t in self.state.snapshot(now).tickets}
+        events: Events = []
+        for ticket in sorted(self._tickets.values(), key=lambda t: t.enqueued_at):
+            view = views.get(ticket.call_id)
+            if view is None and not ticket.assigned.done():
+                log.warning("acd.requeued_lost_caller", extra={"call_id": ticket.call_id})
+                self._apply(
+                    self.state.enqueue(
+                        now,
+                        ticket.call_id,
+                        queue=ticket.requested_queue,
+                        priority=ticket.priority,
+                        reason=ticket.reason,
+                        language=ticket.language,
+                        summary=ticket.summary,
+                    )
+                )
+            elif view is not None and view.state == "assigned" and view.agent_id:
+                if not ticket.assigned.done():
+                    events.append(
+                        CallAssigned(
+                            at=now,
+                            agent_id=view.agent_id,
+                            call_id=ticket.call_id,
+                            queue=view.queue,
+                            waited_s=view.waiting_s,
+                        )
+                    )
+            elif view is not None and ticket.assigned.done() and view.state != "assigned":
+                events.append(
+                    TicketRequeued(
+                        at=now,
+                        call_id=ticket.call_id,
+                        queue=view.queue,
+                        agent_id=ticket.agent_id or "",
+                        reason="resync",
+                    )
+                )
+        for event in events:
+            self._resolve(event)
+        self._publish(Resync(at=now))
+        self._reschedule()
+
     # ------------------------------------------------------------------ timer
 
     def tick(self) -> Events:
@@ -293,7 +361,8 @@ class InProcessQueue:
             self._resolve(event)
             fields = event.to_dict()
             log.info("acd." + str(fields.pop("kind")), extra=fields)
-            self._publish(event)
+            if self._publish_own:
+                self._publish(event)
         self._reschedule()
 
     def _resolve(self, event: AcdEvent) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -35,17 +36,50 @@ from telephony.acd_model import (
     UnknownCall,
     UnknownSkill,
 )
+from telephony.acd_redis import RedisQueueState, connect
+from tests.redis_server import RedisServer, need_redis_server
 
 T0 = 1_700_000_000.0
 QUEUES = ("toeslagen", "belastingen", "urgent")
 
 
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    need_redis_server()
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(autouse=True, params=["memory", "redis"])
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test here runs against both states: in-process, and Redis (one gateway)."""
+    if request.param == "memory":
+        World.make = Acd
+        yield "memory"
+        return
+    server: RedisServer = request.getfixturevalue("redis_server")
+    client = connect(server.url)
+    client.flushdb()
+    World.make = lambda config: RedisQueueState(config, client, gateway_id="gw-test")
+    try:
+        yield "redis"
+    finally:
+        client.close()
+
+
 class World:
     """One distributor and a fake clock that runs timers the way the adapter's loop would."""
 
+    make: Callable[[AcdConfig], Any] = Acd
+    """The state under test (set per backend by the ``backend`` fixture)."""
+
     def __init__(self, **config: Any) -> None:
         config.setdefault("queues", QUEUES)
-        self.acd = Acd(AcdConfig(**config))
+        self.acd = type(self).make(AcdConfig(**config))
         self.now = T0
         self.log: list[AcdEvent] = []
 
