@@ -317,6 +317,11 @@ def build_response(
         if name == "to" and to_tag and ";tag=" not in value.replace(" ", "").lower():
             value = f"{value};tag={to_tag}"
         resp.headers.set_single(_pretty(name), value)
+    if 100 < status < 300:
+        # §12.1.1: a response that may set up a dialog carries the request's
+        # Record-Route, so that the caller's in-dialog requests pass the same proxies
+        for route in request.headers.get("record-route"):
+            resp.headers.append("Record-Route", route)
     for name, value in (headers or {}).items():
         resp.headers.set_single(name, value)
     if body:

@@ -416,3 +416,24 @@ def test_response_uses_rport_and_received() -> None:
     core.receive(request("OPTIONS", branch="z9hG4bK-2"), Peer("udp", "10.0.0.9", 33333), 0.0, LOCAL)
     ((_, peer),) = responses(core)
     assert peer.addr == ("10.0.0.9", 5061)  # no rport: received IP, Via port
+
+
+def test_record_route_is_copied_into_dialog_responses_and_becomes_the_route_set() -> None:
+    # behind Kamailio: the caller's ACK/BYE and our BYE must pass the proxies (§12.1.1)
+    rr = "Record-Route: <sip:10.0.0.1;lr;ftag=x>\r\nRecord-Route: <sip:10.0.0.2;lr>\r\n"
+    core = SipCore()
+    call = invite(core, extra=rr)
+    ((trying, _),) = responses(core)
+    assert trying.headers.get("record-route") == []
+    core.ring(call.call_id, 0.05)
+    core.accept(call.call_id, b"v=0\r\n", 0.1)
+    (ringing, _), (ok, _) = responses(core)
+    for resp in (ringing, ok):
+        assert resp.headers.get("record-route") == ["<sip:10.0.0.1;lr;ftag=x>", "<sip:10.0.0.2;lr>"]
+    assert ok.to_addr is not None
+    core.receive(request("ACK", to_tag=ok.to_addr.tag, branch="z9hG4bK-ack"), UDP, 0.2, LOCAL)
+    core.events()
+    core.hangup(call.call_id, 1.0)
+    ((data, _),) = core.datagrams()
+    bye = SipMessage.parse(data)
+    assert bye.headers.get("route") == ["<sip:10.0.0.1;lr;ftag=x>", "<sip:10.0.0.2;lr>"]
