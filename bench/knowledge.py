@@ -65,7 +65,9 @@ def known_answers() -> tuple[dict[str, str], dict[str, str]]:
     hours = config.get("opening_hours") or {}
     answers: dict[str, str] = {}
     names: dict[str, str] = {}
-    validate = load_module("bench_knowledge_validate", ROOT / "dialogue" / "knowledge" / "validate.py")
+    validate = load_module(
+        "bench_knowledge_validate", ROOT / "dialogue" / "knowledge" / "validate.py"
+    )
     for name, variations in validate.collect_responses(RASA_DIR).items():
         if not name.startswith("utter_faq/"):
             continue
@@ -73,7 +75,7 @@ def known_answers() -> tuple[dict[str, str], dict[str, str]]:
         for variation in variations:
             text = str(variation.get("text") or "")
             for lang, value in hours.items():
-                text = text.replace("{opening_hours_%s}" % lang, str(value))
+                text = text.replace(f"{{opening_hours_{lang}}}", str(value))
             answers[text.strip()] = topic
             meta = variation.get("metadata") or {}
             if isinstance(meta, dict) and meta.get("topic"):
@@ -122,7 +124,9 @@ def run(url: str) -> dict[str, Any]:
     rows = []
     for expected, language, text in batch():
         kind, topic = classify(first_turn(url, text, language), answers, names)
-        rows.append({"expected": expected, "language": language, "text": text, "got": kind, "topic": topic})
+        rows.append(
+            {"expected": expected, "language": language, "text": text, "got": kind, "topic": topic}
+        )
     out = [r for r in rows if r["expected"] == "none"]
     ins = [r for r in rows if r["expected"] != "none"]
     factual = [r for r in out if r["got"] == "answer"]
@@ -139,10 +143,16 @@ def run(url: str) -> dict[str, Any]:
             "n": len(ins),
             "correct": len(right),
             "accuracy": round(len(right) / max(1, len(ins)), 3),
-            "answered_at_once": sum(r["got"] == "answer" and r["topic"] == r["expected"] for r in ins),
+            "answered_at_once": sum(
+                r["got"] == "answer" and r["topic"] == r["expected"] for r in ins
+            ),
             "wrong_answers": sum(r["got"] == "answer" and r["topic"] != r["expected"] for r in ins),
             "outcomes": dict(Counter(r["got"] for r in ins)),
-            "missed": [f"{r['expected']} | {r['text']} -> {r['got']} {r['topic']}" for r in ins if r not in right],
+            "missed": [
+                f"{r['expected']} | {r['text']} -> {r['got']} {r['topic']}"
+                for r in ins
+                if r not in right
+            ],
         },
         "by_language": {
             lang: {"n": sum(r["language"] == lang for r in rows)} for lang in ("nl", "en")
@@ -159,7 +169,10 @@ def main() -> None:
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         with project.servers(
-            rasa_port=PORTS[0], actions_port=PORTS[1], log_dir=Path(tmp), tracker_db=f"{tmp}/t.sqlite"
+            rasa_port=PORTS[0],
+            actions_port=PORTS[1],
+            log_dir=Path(tmp),
+            tracker_db=f"{tmp}/t.sqlite",
         ) as url:
             figures = run(url)
     figures["seconds"] = round(time.monotonic() - started, 1)

@@ -34,6 +34,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from records.db import Db
 from records.redaction import redact
 
 SERVICE_LEVEL_S = 40.0
@@ -256,7 +257,7 @@ def _grouped(facts: list[CallFacts], key: str, service_level_s: float) -> dict[s
 
 
 def load_facts(
-    db: sqlite3.Connection, start: date, end: date, no_pseudonym: Collection[str] = ()
+    db: sqlite3.Connection | Db, start: date, end: date, no_pseudonym: Collection[str] = ()
 ) -> list[CallFacts]:
     """The facts of every call started from ``start`` to ``end`` (local dates, inclusive)."""
     if end < start:
@@ -292,7 +293,7 @@ def load_facts(
 
 
 def report(
-    db: sqlite3.Connection,
+    db: sqlite3.Connection | Db,
     start: date,
     end: date,
     *,

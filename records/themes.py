@@ -173,7 +173,8 @@ def themes(
                 label=label,
                 count=sum(counts[texts[m]] for m in members),
                 examples=[texts[m] for m in members[:EXAMPLES]],
-                keywords=[w for w, _ in bag.most_common(3)],
+                # ties by word, not by set order (which changes with PYTHONHASHSEED)
+                keywords=[w for w, _ in sorted(bag.items(), key=lambda kv: (-kv[1], kv[0]))[:3]],
                 languages=dict(spoken),
             )
         )
